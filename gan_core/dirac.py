@@ -1,0 +1,271 @@
+"""The Dirac-GAN of Mescheder, Geiger & Nowozin (2018), "Which training methods
+for GANs do actually converge?".
+
+A two-scalar world: the generator is p_θ = δ_θ, the discriminator is
+D_ψ(x) = ψ·x and the real data is δ_0. The game is
+
+    L(θ, ψ) = f(ψθ) + f(0),        f(t) = −log(1 + e^(−t)),
+
+maximised by the discriminator (ψ) and minimised by the generator (θ); its only
+equilibrium is (θ, ψ) = (0, 0). Every training method is a closed-form vector
+field v(θ, ψ) = (v_θ, v_ψ), and training is a discrete iteration of it:
+
+* simultaneous:  (θ, ψ) ← (θ, ψ) + h·v(θ, ψ)
+* alternating:   ψ ← ψ + h·v_ψ(θ, ψ)  (d_steps times), then θ ← θ + h·v_θ(θ, ψ)
+
+Pure NumPy; every field broadcasts over arrays so it can be drawn on a grid.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+OBJECTIVES = ("gan", "nsgan", "wgan", "wgan-gp", "instance-noise", "gradient-penalty", "consensus")
+UPDATES = ("simultaneous", "alternating")
+
+#: Order of the Gauss–Hermite rule used for the instance-noise expectation.
+NOISE_QUADRATURE_ORDER = 40
+
+
+# ---------------------------------------------------------------------------
+# f and its derivatives
+# ---------------------------------------------------------------------------
+
+def f(t):
+    """f(t) = −log(1 + e^(−t))  (= log sigmoid(t))."""
+    return -np.logaddexp(0.0, -np.asarray(t, dtype=float))
+
+
+def f_prime(t):
+    """f′(t) = 1 / (1 + e^t) = sigmoid(−t). Written with tanh: no overflow."""
+    return 0.5 * (1.0 - np.tanh(0.5 * np.asarray(t, dtype=float)))
+
+
+def f_second(t):
+    """f″(t) = −sigmoid(t)·sigmoid(−t)."""
+    s = f_prime(t)
+    return -s * (1.0 - s)
+
+
+# ---------------------------------------------------------------------------
+# Configuration
+# ---------------------------------------------------------------------------
+
+def _is_int(value) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _is_real(value) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+@dataclass(frozen=True)
+class DiracConfig:
+    """One Dirac-GAN run. Defaults are those of the authors' notebook."""
+
+    objective: str = "gan"
+    updates: str = "simultaneous"
+    h: float = 0.2
+    steps: int = 500
+    d_steps: int = 1
+    theta0: float = 1.0
+    psi0: float = 1.0
+    clip: float = 1.0          # wgan: ψ is clipped to [−clip, clip]
+    gp_weight: float = 0.7     # wgan-gp: penalty (γ/2)(|ψ| − target)²
+    gp_target: float = 1.0
+    noise_std: float = 0.7     # instance-noise: σ
+    r1: float = 0.3            # gradient-penalty: γ of the zero-centred R1 penalty
+    consensus: float = 1.0     # consensus: γ
+
+    def __post_init__(self):
+        if self.objective not in OBJECTIVES:
+            raise ValueError(f"objective must be one of {OBJECTIVES}, got {self.objective!r}")
+        if self.updates not in UPDATES:
+            raise ValueError(f"updates must be one of {UPDATES}, got {self.updates!r}")
+        for name in ("steps", "d_steps"):
+            value = getattr(self, name)
+            if not _is_int(value) or value < 1:
+                raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+        for name in ("h", "theta0", "psi0", "clip", "gp_weight", "gp_target",
+                     "noise_std", "r1", "consensus"):
+            value = getattr(self, name)
+            if not _is_real(value) or not math.isfinite(value):
+                raise ValueError(f"{name} must be a finite number, got {value!r}")
+        if self.h <= 0:
+            raise ValueError(f"h must be > 0 (step size), got {self.h!r}")
+        if self.clip <= 0:
+            raise ValueError(f"clip must be > 0, got {self.clip!r}")
+        for name in ("gp_weight", "gp_target", "noise_std", "r1", "consensus"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)!r}")
+
+
+# ---------------------------------------------------------------------------
+# Vector fields, one per objective: each returns (v_θ, v_ψ)
+# ---------------------------------------------------------------------------
+
+def gan_field(theta, psi):
+    """Unregularised GAN (saturating minimax):
+    v_θ = −ψ f′(ψθ),   v_ψ = θ f′(ψθ)."""
+    g = f_prime(psi * theta)
+    return -psi * g, theta * g
+
+
+def nsgan_field(theta, psi):
+    """Non-saturating GAN: the generator maximises f(−ψθ) instead of minimising f(ψθ):
+    v_θ = −ψ f′(−ψθ),   v_ψ = θ f′(ψθ)."""
+    return -psi * f_prime(-psi * theta), theta * f_prime(psi * theta)
+
+
+def wgan_field(theta, psi):
+    """WGAN, f(t) = t:  v_θ = −ψ,  v_ψ = θ.
+    (Weight clipping ψ ∈ [−clip, clip] is applied after every update, not here.)"""
+    return -psi + 0.0 * theta, theta + 0.0 * psi
+
+
+def wgan_gp_field(theta, psi, weight, target):
+    """WGAN-GP, penalty (γ/2)(|ψ| − g₀)² on the critic's gradient norm |∇ₓD| = |ψ|:
+    v_θ = −ψ,   v_ψ = θ − γ (|ψ| − g₀) sign(ψ)."""
+    return -psi + 0.0 * theta, theta - weight * (np.abs(psi) - target) * np.sign(psi)
+
+
+def _hermite_rule(order=NOISE_QUADRATURE_ORDER):
+    """Nodes/weights with Σ wᵢ φ(xᵢ) ≈ E[φ(ε)], ε ~ N(0, 1)."""
+    nodes, weights = np.polynomial.hermite_e.hermegauss(order)
+    return nodes, weights / weights.sum()
+
+
+def instance_noise_field(theta, psi, std):
+    """GAN with instance noise ε ~ N(0, σ²) added to real (0) and fake (θ) samples:
+    L = E_ε[f(ψ(θ+ε))] + E_ε[f(−ψε)], so
+    v_θ = −E[ψ f′(ψ(θ+ε))],
+    v_ψ =  E[(θ+ε) f′(ψ(θ+ε))] − E[ε f′(−ψε)].
+    The expectations are a deterministic Gauss–Hermite quadrature."""
+    theta, psi = np.broadcast_arrays(np.asarray(theta, float), np.asarray(psi, float))
+    nodes, weights = _hermite_rule()
+    eps = std * nodes                                   # (K,)
+    x_fake = theta[..., None] + eps                     # (..., K)
+    p = psi[..., None]
+    v_theta = -(p * f_prime(p * x_fake)) @ weights
+    v_psi = (x_fake * f_prime(p * x_fake)) @ weights - (eps * f_prime(-p * eps)) @ weights
+    return v_theta, v_psi
+
+
+def gradient_penalty_field(theta, psi, gamma):
+    """GAN with the zero-centred R1 penalty (γ/2)|∇ₓD|² = (γ/2)ψ² on real data:
+    v_θ = −ψ f′(ψθ),   v_ψ = θ f′(ψθ) − γψ."""
+    v_theta, v_psi = gan_field(theta, psi)
+    return v_theta, v_psi - gamma * psi
+
+
+def consensus_field(theta, psi, gamma):
+    """Consensus optimisation on the GAN: v − γ ∇(½‖v‖²) = v − γ Jᵀv, with
+    ½‖v‖² = ½(θ² + ψ²) f′(ψθ)², hence (g = f′(ψθ), g′ = f″(ψθ))
+    ∇_θ = θ g² + ψ(θ² + ψ²) g g′,   ∇_ψ = ψ g² + θ(θ² + ψ²) g g′."""
+    v_theta, v_psi = gan_field(theta, psi)
+    g, dg = f_prime(psi * theta), f_second(psi * theta)
+    r2 = theta**2 + psi**2
+    grad_theta = theta * g**2 + psi * r2 * g * dg
+    grad_psi = psi * g**2 + theta * r2 * g * dg
+    return v_theta - gamma * grad_theta, v_psi - gamma * grad_psi
+
+
+def vector_field(config: DiracConfig, theta, psi):
+    """(v_θ, v_ψ) of config.objective at (θ, ψ); broadcasts over NumPy arrays."""
+    theta = np.asarray(theta, dtype=float)
+    psi = np.asarray(psi, dtype=float)
+    obj = config.objective
+    with np.errstate(over="ignore", invalid="ignore"):
+        if obj == "gan":
+            return gan_field(theta, psi)
+        if obj == "nsgan":
+            return nsgan_field(theta, psi)
+        if obj == "wgan":
+            return wgan_field(theta, psi)
+        if obj == "wgan-gp":
+            return wgan_gp_field(theta, psi, config.gp_weight, config.gp_target)
+        if obj == "instance-noise":
+            return instance_noise_field(theta, psi, config.noise_std)
+        if obj == "gradient-penalty":
+            return gradient_penalty_field(theta, psi, config.r1)
+        if obj == "consensus":
+            return consensus_field(theta, psi, config.consensus)
+    raise ValueError(f"objective must be one of {OBJECTIVES}, got {obj!r}")  # pragma: no cover
+
+
+# ---------------------------------------------------------------------------
+# Training
+# ---------------------------------------------------------------------------
+
+def _project_psi(config: DiracConfig, psi: float) -> float:
+    """WGAN weight clipping; the identity for every other objective."""
+    if config.objective == "wgan":
+        return float(np.clip(psi, -config.clip, config.clip))
+    return psi
+
+
+def step(config: DiracConfig, theta: float, psi: float) -> tuple[float, float]:
+    """One training iteration (simultaneous or alternating) from (θ, ψ)."""
+    h = config.h
+    with np.errstate(over="ignore", invalid="ignore"):  # blow-ups are caught by the caller
+        if config.updates == "simultaneous":
+            v_theta, v_psi = vector_field(config, theta, psi)
+            return float(theta + h * v_theta), _project_psi(config, float(psi + h * v_psi))
+        for _ in range(config.d_steps):
+            _, v_psi = vector_field(config, theta, psi)
+            psi = _project_psi(config, float(psi + h * v_psi))
+        v_theta, _ = vector_field(config, theta, psi)
+        return float(theta + h * v_theta), psi
+
+
+def _integrate(config: DiracConfig) -> tuple[np.ndarray, int | None]:
+    """Iterate from the start; stop at the first non-finite point.
+    Returns (the finite points so far, step at which it diverged or None)."""
+    points = np.empty((config.steps + 1, 2))
+    theta, psi = float(config.theta0), _project_psi(config, float(config.psi0))
+    points[0] = theta, psi
+    for k in range(1, config.steps + 1):
+        theta, psi = step(config, theta, psi)
+        if not (math.isfinite(theta) and math.isfinite(psi)):
+            return points[:k].copy(), k
+        points[k] = theta, psi
+    return points, None
+
+
+def trajectory(config: DiracConfig) -> np.ndarray:
+    """(steps+1, 2) array of (θ, ψ), row 0 = (theta0, psi0).
+
+    If the iteration blows up (non-finite) at step k, the array is cut to the
+    k finite rows; `run` reports the step as "diverged_at"."""
+    return _integrate(config)[0]
+
+
+def run(config: DiracConfig) -> dict:
+    """A JSON-ready summary of one run."""
+    points, diverged_at = _integrate(config)
+    theta, psi = (float(v) for v in points[-1])
+    return {
+        "config": asdict(config),
+        "theta": theta,
+        "psi": psi,
+        "distance": math.hypot(theta, psi),
+        "diverged_at": diverged_at,
+        "trajectory": points.tolist(),
+    }
+
+
+def phase_portrait(config: DiracConfig, extent: float = 2.0, n: int = 21):
+    """(theta_grid, psi_grid, v_theta, v_psi) on an n×n grid over [−extent, extent]²,
+    indexed [i_psi, j_theta] (meshgrid "xy"), ready for a quiver plot."""
+    if not (_is_real(extent) and math.isfinite(extent) and extent > 0):
+        raise ValueError(f"extent must be a finite number > 0, got {extent!r}")
+    if not _is_int(n) or n < 2:
+        raise ValueError(f"n must be an integer >= 2, got {n!r}")
+    axis = np.linspace(-extent, extent, n)
+    theta_grid, psi_grid = np.meshgrid(axis, axis)
+    v_theta, v_psi = vector_field(config, theta_grid, psi_grid)
+    return theta_grid, psi_grid, np.asarray(v_theta, float), np.asarray(v_psi, float)
