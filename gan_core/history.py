@@ -1,0 +1,60 @@
+"""Per-iteration records with bounded memory: when full, keep every other row and halve the rate.
+
+A 100,000-iteration run thus keeps at most `capacity` rows, evenly spread over the whole run.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+class History:
+    def __init__(self, columns: tuple[str, ...], capacity: int = 20_000):
+        if capacity < 2:
+            raise ValueError("capacity: at least 2 rows")
+        self.columns = ("iteration",) + tuple(columns)
+        self.capacity = capacity
+        self.stride = 1          # only iterations divisible by stride are kept
+        self._data = np.zeros((capacity, len(self.columns)))
+        self._n = 0
+
+    def append(self, iteration: int, values: dict) -> None:
+        if iteration % self.stride:
+            return
+        if self._n == self.capacity:
+            self._data[: self.capacity // 2] = self._data[1::2][: self.capacity // 2]
+            self._n = self.capacity // 2
+            self.stride *= 2
+            if iteration % self.stride:
+                return
+        row = self._data[self._n]
+        row[0] = iteration
+        for i, name in enumerate(self.columns[1:], start=1):
+            row[i] = values.get(name, np.nan)
+        self._n += 1
+
+    def __len__(self) -> int:
+        return self._n
+
+    def as_arrays(self) -> dict[str, np.ndarray]:
+        """Copies of each column, e.g. {"iteration": [...], "d_loss": [...]}."""
+        return {name: self._data[: self._n, i].copy() for i, name in enumerate(self.columns)}
+
+    def last(self) -> dict[str, float]:
+        if not self._n:
+            return {}
+        return {name: float(v) for name, v in zip(self.columns, self._data[self._n - 1])}
+
+    def state(self) -> dict:
+        return {"columns": list(self.columns[1:]), "capacity": self.capacity,
+                "stride": self.stride, "rows": self._data[: self._n].copy()}
+
+    @classmethod
+    def from_state(cls, state: dict) -> "History":
+        history = cls(tuple(state["columns"]), int(state["capacity"]))
+        rows = np.asarray(state["rows"], dtype=float).reshape(-1, len(history.columns))
+        if len(rows) > history.capacity:
+            raise ValueError("history: more rows than its capacity")
+        history.stride = int(state["stride"])
+        history._data[: len(rows)] = rows
+        history._n = len(rows)
+        return history

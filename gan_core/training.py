@@ -1,0 +1,311 @@
+"""The training loop: k discriminator updates, then k_G generator updates, per iteration.
+
+Goodfellow et al.'s algorithm: each D update and each G update draws a fresh minibatch. Every
+random draw comes from a seeded torch.Generator of its own (data, latent, noise), so the same
+config gives bit-identical weights, and variants that share a seed share their batches.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+from torch import nn
+
+from . import objectives as obj
+from .config import TrainConfig
+from .distributions import make_distribution
+from .history import History
+from .metrics import evaluate
+from .models import build_models, latent_grid, sample_latent
+from .snapshot import Snapshot
+
+HISTORY_COLUMNS = ("d_loss", "g_loss", "d_grad_norm", "g_grad_norm", "d_real", "d_fake")
+METRIC_COLUMNS = ("modes_covered", "high_quality", "reverse_kl", "w1")
+VIEW_SAMPLES = 1000      # fixed latent batch drawn in every snapshot
+SNAPSHOT_W1_SAMPLES = 250  # exact OT costs ~O(n^3): small in snapshots, 1,000 in final metrics
+
+
+def use_one_thread() -> None:
+    """Small matmuls run faster and steadier on one thread than on two (see ENGINEERING_NOTES)."""
+    if torch.get_num_threads() != 1:
+        torch.set_num_threads(1)
+
+
+def make_optimizer(name: str, params, lr: float, config: TrainConfig) -> torch.optim.Optimizer:
+    params = list(params)
+    if name == "adam":
+        return torch.optim.Adam(params, lr=lr, betas=(config.beta1, config.beta2), fused=True)
+    if name == "rmsprop":
+        return torch.optim.RMSprop(params, lr=lr, momentum=config.momentum)
+    return torch.optim.SGD(params, lr=lr, momentum=config.momentum)
+
+
+class Trainer:
+    def __init__(self, config: TrainConfig, record_every: int = 100, max_records: int = 200):
+        use_one_thread()
+        self.config = config
+        self.data = make_distribution(config)
+        self.G, self.D = build_models(config)
+        seed = config.seed
+        self.rng_data = torch.Generator().manual_seed(seed)
+        self.rng_latent = torch.Generator().manual_seed(seed + 1)
+        self.rng_noise = torch.Generator().manual_seed(seed + 2)
+        self.view_z = sample_latent(config, VIEW_SAMPLES, torch.Generator().manual_seed(seed + 3))
+        self.view_real = self.data.sample(VIEW_SAMPLES, torch.Generator().manual_seed(seed + 4))
+        self.opt_d = make_optimizer(config.opt_d, self.D.parameters(), config.lr_d, config)
+        self.opt_g = make_optimizer(config.opt_g, self.G.parameters(), config.lr_g, config)
+        self.iteration = 0
+        self.status = ""            # "" while healthy, "diverged at iteration N" after NaN/inf
+        self.history = History(HISTORY_COLUMNS)
+        self.metric_history = History(METRIC_COLUMNS, capacity=2_000)
+        self.record_every = record_every
+        self.max_records = max_records
+        self.records: list[Snapshot] = []
+        self._record(grid=40)
+
+    # ------------------------------------------------------------------ settings
+    def update(self, **changes) -> None:
+        """Apply live settings (config.LIVE_FIELDS) to the running game, keeping its weights."""
+        from .config import LIVE_FIELDS
+
+        not_live = set(changes) - LIVE_FIELDS
+        if not_live:
+            raise ValueError(f"{', '.join(sorted(not_live))}: changing this needs a new run")
+        old, new = self.config, self.config.replace(**changes)
+        self.config = new
+        for player, opt_name, lr in (("d", new.opt_d, new.lr_d), ("g", new.opt_g, new.lr_g)):
+            model = self.D if player == "d" else self.G
+            if opt_name != getattr(old, f"opt_{player}"):
+                setattr(self, f"opt_{player}", make_optimizer(opt_name, model.parameters(), lr, new))
+                continue
+            for group in getattr(self, f"opt_{player}").param_groups:
+                group["lr"] = lr
+                if "betas" in group:
+                    group["betas"] = (new.beta1, new.beta2)
+                if "momentum" in group:
+                    group["momentum"] = new.momentum
+
+    # ------------------------------------------------------------------ training
+    def step(self, n: int = 1) -> int:
+        """Advance up to n iterations; returns how many ran (fewer if the run diverged)."""
+        done = 0
+        while done < n and not self.status:
+            if not self._iteration():
+                break
+            done += 1
+            if self.iteration % self.record_every == 0:
+                self._record(grid=40)
+        return done
+
+    def step_d(self) -> None:
+        """One discriminator update alone (GAN Lab's "step D"); does not count an iteration."""
+        if not self.status:
+            self._d_update()
+
+    def step_g(self) -> None:
+        """One generator update alone; does not count an iteration."""
+        if not self.status:
+            self._g_update()
+
+    def _iteration(self) -> bool:
+        cfg = self.config
+        stats: dict = {}
+        if cfg.updates == "simultaneous":
+            for _ in range(cfg.k - 1):
+                stats.update(self._d_update() or {})
+            stats.update(self._simultaneous_update() or {})
+            for _ in range(cfg.k_g - 1):
+                stats.update(self._g_update() or {})
+        else:
+            for _ in range(cfg.k):
+                stats.update(self._d_update() or {})
+            for _ in range(cfg.k_g):
+                stats.update(self._g_update() or {})
+        if self.status:
+            return False
+        self.iteration += 1
+        self.history.append(self.iteration, stats)
+        return True
+
+    def _real_batch(self) -> torch.Tensor:
+        return self.data.sample(self.config.batch_size, self.rng_data)
+
+    def _fake_batch(self) -> torch.Tensor:
+        return self.G(sample_latent(self.config, self.config.batch_size, self.rng_latent))
+
+    def _d_objective(self, real: torch.Tensor, fake: torch.Tensor) -> tuple:
+        """D's loss with its regularisers, plus the raw scores on real and fake."""
+        cfg, D = self.config, self.D
+        sigma = cfg.instance_noise
+        real = obj.add_instance_noise(real, sigma, self.rng_noise)
+        fake = obj.add_instance_noise(fake, sigma, self.rng_noise)
+        penalty = 0.0
+        if cfg.r1 > 0:
+            r, grad = obj.input_gradient(D, real)
+            penalty = penalty + obj.zero_centred_penalty(grad, cfg.r1)
+        else:
+            r = D(real)
+        if cfg.r2 > 0:
+            f, grad = obj.input_gradient(D, fake)
+            penalty = penalty + obj.zero_centred_penalty(grad, cfg.r2)
+        else:
+            f = D(fake)
+        loss = obj.D_LOSSES[cfg.loss](r, f) + penalty
+        if cfg.loss == "wgan-gp":
+            loss = loss + obj.gradient_penalty(D, real, fake, cfg.gp_weight, self.rng_noise)
+        return loss, r, f
+
+    def _g_objective(self, fake: torch.Tensor) -> torch.Tensor:
+        fake = obj.add_instance_noise(fake, self.config.instance_noise, self.rng_noise)
+        return obj.G_LOSSES[self.config.loss](self.D(fake))
+
+    def _d_update(self) -> dict | None:
+        real = self._real_batch()
+        with torch.no_grad():
+            fake = self._fake_batch()
+        loss, r, f = self._d_objective(real, fake)
+        self.opt_d.zero_grad(set_to_none=True)
+        loss.backward()
+        norm = self._apply(self.opt_d, self.D, loss)
+        if norm is None:
+            return None
+        self._clip_critic()
+        return {"d_loss": loss.item(), "d_grad_norm": norm, "d_real": self._mean_output(r),
+                "d_fake": self._mean_output(f)}
+
+    def _g_update(self) -> dict | None:
+        self.D.requires_grad_(False)      # G's step needs no gradient for D's weights
+        try:
+            loss = self._g_objective(self._fake_batch())
+            self.opt_g.zero_grad(set_to_none=True)
+            loss.backward()
+        finally:
+            self.D.requires_grad_(True)
+        norm = self._apply(self.opt_g, self.G, loss)
+        return None if norm is None else {"g_loss": loss.item(), "g_grad_norm": norm}
+
+    def _simultaneous_update(self) -> dict | None:
+        """Both players step from the same point: D's and G's gradients use the same batch."""
+        real, fake = self._real_batch(), self._fake_batch()
+        d_loss, r, f = self._d_objective(real, fake.detach())
+        g_loss = self._g_objective(fake)
+        d_params, g_params = list(self.D.parameters()), list(self.G.parameters())
+        d_grads = torch.autograd.grad(d_loss, d_params)
+        g_grads = torch.autograd.grad(g_loss, g_params)
+        for params, grads in ((d_params, d_grads), (g_params, g_grads)):
+            for p, g in zip(params, grads):
+                p.grad = g
+        d_norm = self._apply(self.opt_d, self.D, d_loss, step=False)
+        g_norm = self._apply(self.opt_g, self.G, g_loss, step=False)
+        if d_norm is None or g_norm is None:
+            return None
+        self.opt_d.step()
+        self.opt_g.step()
+        self._clip_critic()
+        return {"d_loss": d_loss.item(), "d_grad_norm": d_norm, "d_real": self._mean_output(r),
+                "d_fake": self._mean_output(f), "g_loss": g_loss.item(), "g_grad_norm": g_norm}
+
+    def _apply(self, opt, model: nn.Module, loss: torch.Tensor, step: bool = True):
+        """Step `opt` unless the loss or the gradients are NaN/inf: then stop the run where its
+        weights are still finite (the last good state) and return None."""
+        grads = [p.grad for p in model.parameters() if p.grad is not None]
+        norm = torch.nn.utils.get_total_norm(grads).item() if grads else 0.0
+        if not (math.isfinite(norm) and math.isfinite(loss.item())):
+            self.status = f"diverged at iteration {self.iteration + 1}"
+            return None
+        if step:
+            opt.step()
+        return norm
+
+    def _clip_critic(self) -> None:
+        if self.config.loss == "wgan":
+            with torch.no_grad():
+                for p in self.D.parameters():
+                    p.clamp_(-self.config.clip, self.config.clip)
+
+    def _mean_output(self, scores: torch.Tensor) -> float:
+        """Mean of what D shows: P(real) for sigmoid losses, the raw score otherwise."""
+        scores = scores.detach()
+        return (torch.sigmoid(scores) if self.config.uses_sigmoid else scores).mean().item()
+
+    # ------------------------------------------------------------------ looking at the game
+    def generate(self, n: int, seed: int | None = None) -> np.ndarray:
+        """n generated samples from a latent batch of its own seed (default: the run's + 5)."""
+        rng = torch.Generator().manual_seed(self.config.seed + 5 if seed is None else seed)
+        with torch.inference_mode():
+            return self.G(sample_latent(self.config, n, rng)).numpy().astype(np.float64)
+
+    def final_metrics(self, n: int = 2500, w1_samples: int = 1000) -> dict:
+        """The literature's evaluation: 2,500 fresh samples, exact w1 on 1,000 of them."""
+        real = self.data.sample(n, torch.Generator().manual_seed(self.config.seed + 6))
+        return evaluate(self.generate(n), real.numpy().astype(np.float64), self.data,
+                        w1_samples=w1_samples)
+
+    def snapshot(self, grid: int = 60, n_samples: int = VIEW_SAMPLES,
+                 manifold: int = 21) -> Snapshot:
+        """What the views draw now: samples, D's surface, G's push vectors, manifold, metrics.
+
+        D is put in eval mode meanwhile, so that looking never advances spectral norm's power
+        iteration: a run that is watched trains exactly like one that is not.
+        """
+        self.D.eval()
+        try:
+            return self._snapshot(grid, n_samples, manifold)
+        finally:
+            self.D.train()
+
+    def _snapshot(self, grid: int, n_samples: int, manifold: int) -> Snapshot:
+        cfg = self.config
+        fake_t = self.G(self.view_z[:n_samples]).detach()
+        real = self.view_real[:n_samples].numpy()
+        xs, ys, surface = self._surface(grid)
+        fake = fake_t.numpy()
+        metrics = evaluate(fake.astype(np.float64), real.astype(np.float64), self.data,
+                           w1_samples=SNAPSHOT_W1_SAMPLES)
+        counts = metrics.pop("mode_counts", None)
+        return Snapshot(
+            iteration=self.iteration, real=real, fake=fake, push=self._push(fake_t),
+            grid_x=xs, grid_y=ys, surface=surface,
+            surface_kind=("probability" if cfg.uses_sigmoid
+                          else "score" if cfg.loss == "lsgan" else "critic"),
+            view_box=tuple(self.data.view_box), manifold=self._manifold(manifold),
+            centers=self.data.centers,
+            mode_counts=None if counts is None else np.asarray(counts),
+            metrics=metrics, loss=cfg.loss, status=self.status)
+
+    def _surface(self, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        x0, x1, y0, y1 = self.data.view_box
+        xs, ys = torch.linspace(x0, x1, n), torch.linspace(y0, y1, n)
+        gy, gx = torch.meshgrid(ys, xs, indexing="ij")
+        with torch.inference_mode():
+            score = self.D(torch.stack([gx.reshape(-1), gy.reshape(-1)], 1)).reshape(n, n)
+            if self.config.uses_sigmoid:
+                score = torch.sigmoid(score)
+        return xs.numpy(), ys.numpy(), score.numpy()
+
+    def _push(self, fake: torch.Tensor) -> np.ndarray:
+        """-∇ₓ of each fake sample's own generator loss: where G's update moves it."""
+        x = fake.detach().requires_grad_(True)
+        per_sample = obj.G_LOSSES[self.config.loss](self.D(x)) * len(x)
+        (grad,) = torch.autograd.grad(per_sample, x)
+        return (-grad).numpy()
+
+    def _manifold(self, n: int) -> np.ndarray | None:
+        z = latent_grid(self.config, n)
+        if z is None:
+            return None
+        with torch.inference_mode():
+            points = self.G(z).numpy()
+        return points.reshape(-1, n, 2)
+
+    def _record(self, grid: int) -> None:
+        """Keep a coarse snapshot for replay and a row of metrics; thin out when over budget."""
+        snap = self.snapshot(grid=grid, n_samples=500, manifold=11)
+        self.metric_history.append(self.iteration, {
+            k: (np.nan if snap.metrics.get(k) is None else float(snap.metrics[k]))
+            for k in METRIC_COLUMNS})
+        self.records.append(snap)
+        if len(self.records) > self.max_records:
+            self.records = self.records[::2]
+            self.record_every *= 2
