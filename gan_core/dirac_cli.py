@@ -1,0 +1,90 @@
+"""`python -m gan_core dirac`: one Dirac-GAN run (see gan_core.dirac) from the command line.
+One option per DiracConfig field (d_steps -> --d-steps); values are parsed here, not by
+argparse, so a bad value is a one-line `error: <field> ...` and exit code 2."""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from dataclasses import fields
+
+from .cli import register
+from .dirac import OBJECTIVES, UPDATES, DiracConfig, run
+
+MEANING = {
+    "objective": f"training method, one of: {', '.join(OBJECTIVES)}",
+    "updates": f"update scheme, one of: {', '.join(UPDATES)}",
+    "h": "step size (learning rate), > 0",
+    "steps": "number of training iterations, >= 1",
+    "d_steps": "discriminator steps per generator step (alternating updates only), >= 1",
+    "theta0": "initial generator parameter θ",
+    "psi0": "initial discriminator parameter ψ",
+    "clip": "wgan: ψ is clipped to [-clip, clip], > 0",
+    "gp_weight": "wgan-gp: penalty weight γ of (γ/2)(|ψ| - target)², >= 0",
+    "gp_target": "wgan-gp: target gradient norm g₀, >= 0",
+    "noise_std": "instance-noise: standard deviation σ of the noise, >= 0",
+    "r1": "gradient-penalty: weight γ of the zero-centred R1 penalty (γ/2)ψ², >= 0",
+    "consensus": "consensus: weight γ of the consensus term, >= 0",
+}
+CONVERGED = 1e-2
+
+
+def _arguments(parser: argparse.ArgumentParser) -> None:
+    for f in fields(DiracConfig):
+        metavar = "NAME" if f.type == "str" else "N" if f.type == "int" else "X"
+        parser.add_argument("--" + f.name.replace("_", "-"), dest=f.name, metavar=metavar,
+                            default=argparse.SUPPRESS,
+                            help=f"{MEANING[f.name]} (default: {f.default})")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--trajectory", action="store_true",
+                        help="include the (steps+1, 2) list of (θ, ψ) in the JSON (long)")
+
+
+def config_from_args(args: argparse.Namespace) -> DiracConfig:
+    values = {}
+    for f in fields(DiracConfig):
+        if f.name not in vars(args):
+            continue
+        raw, kind = getattr(args, f.name), {"int": int, "float": float}.get(f.type, str)
+        try:
+            values[f.name] = kind(raw)
+        except ValueError:
+            raise ValueError(f"{f.name} must be {'an integer' if kind is int else 'a number'}, "
+                             f"got {raw!r}") from None
+    return DiracConfig(**values)
+
+
+def verdict(result: dict, start_distance: float) -> str:
+    if result["diverged_at"] is None and result["distance"] < CONVERGED:
+        return "converges to the equilibrium"
+    if result["diverged_at"] is not None or result["distance"] > start_distance:
+        return "diverges (spirals out)"
+    return "does not converge (cycles / stalls)"
+
+
+def dirac_command(args: argparse.Namespace) -> int:
+    config = config_from_args(args)
+    result = run(config)
+    points = result.pop("trajectory")
+    result["verdict"] = verdict(result, math.hypot(*points[0]))
+    if not math.isfinite(result["distance"]):   # hypot overflow: keep the JSON strict
+        result["distance"] = None
+    if args.json:
+        if args.trajectory:
+            result["trajectory"] = points
+        print(json.dumps(result))
+        return 0
+    c = config
+    print(f"Dirac-GAN, {c.objective}, {c.updates} updates, h={c.h}, {c.steps} steps "
+          f"from (θ, ψ) = ({c.theta0}, {c.psi0})")
+    if result["diverged_at"] is not None:
+        print(f"  blew up (non-finite) at step {result['diverged_at']}; last finite point:")
+    dist = result["distance"]
+    print(f"  final θ = {result['theta']:.6g}, ψ = {result['psi']:.6g}, distance from (0, 0) = "
+          f"{'inf' if dist is None else format(dist, '.6g')}")
+    print(f"  {result['verdict']}")
+    return 0
+
+
+register("dirac", "run the Dirac-GAN (Mescheder et al. 2018) and report where it ends",
+         _arguments, dirac_command)
