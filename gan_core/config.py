@@ -19,7 +19,7 @@ UPDATES = ("alternating", "simultaneous")
 
 # The std each dataset uses when the config leaves `std` unset (None).
 DEFAULT_STD = {"ring": 0.01, "grid": 0.05, "gaussian": 1.0, "moons": 0.05, "circles": 0.03,
-               "spiral": 0.05, "swissroll": 0.25, "checkerboard": 0.0, "custom": 0.02}
+               "spiral": 0.05, "swissroll": 0.25, "checkerboard": 0.05, "custom": 0.02}
 
 # Settings a running game takes without a reset; anything else rebuilds data or models.
 LIVE_FIELDS = frozenset({
@@ -112,6 +112,10 @@ class TrainConfig:
             raise ConfigError(f"unknown setting(s): {', '.join(sorted(unknown))}")
         return dataclasses.replace(self, **changes)
 
+    def resolved(self) -> "TrainConfig":
+        """The same run with `std` filled in, so that it compares equal to what widgets show."""
+        return self if self.std is not None else dataclasses.replace(self, std=self.resolved_std)
+
     @property
     def resolved_std(self) -> float:
         return DEFAULT_STD[self.dataset] if self.std is None else self.std
@@ -145,7 +149,7 @@ def _as_point_tuple(points) -> tuple:
         pts = tuple((float(p[0]), float(p[1])) for p in points)
         if any(len(p) != 2 for p in points):
             raise ValueError
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):   # float(10**400) overflows
         raise ConfigError("custom_points: expected a list of (x, y) pairs of numbers") from None
     if len(pts) > MAX_CUSTOM_POINTS:
         raise ConfigError(f"custom_points: at most {MAX_CUSTOM_POINTS} points, got {len(pts)}")
@@ -174,9 +178,18 @@ def _check_field(f, value) -> None:
     elif isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ConfigError(f"{name}: expected a number, got {value!r}")
     lo, hi = meta["lo"], meta["hi"]
-    ok = math.isfinite(value) and (value > lo if meta.get("open_lo") else value >= lo) and (
+    finite = isinstance(value, int) or math.isfinite(value)   # isfinite(10**400) overflows
+    ok = finite and (value > lo if meta.get("open_lo") else value >= lo) and (
         value < hi if meta.get("open_hi") else value <= hi)
     if not ok:
         left = "(" if meta.get("open_lo") else "["
         right = ")" if meta.get("open_hi") else "]"
-        raise ConfigError(f"{name}: {value!r} is out of range; allowed {left}{lo}, {hi}{right}")
+        raise ConfigError(f"{name}: {_show(value)} is out of range; "
+                          f"allowed {left}{lo}, {hi}{right}")
+
+
+def _show(value) -> str:
+    try:
+        return repr(value)
+    except ValueError:      # an int past Python's digit limit for str()
+        return "a number too large to show"

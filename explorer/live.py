@@ -1,0 +1,120 @@
+"""The live view: playback buttons, then a fragment that trains a few iterations per tick and
+redraws. Buttons live outside the fragment, so Pause and every control answer at once."""
+from __future__ import annotations
+
+import time
+
+import streamlit as st
+
+from . import figures, session
+
+TICK_SECONDS = 0.1
+COLLAPSE_GRACE = 500   # an untrained G covers no mode yet: that is not "collapse"
+
+
+def playback_bar() -> None:
+    ss = st.session_state
+    cols = st.columns([1.2, 1, 1, 1, 1, 1.1])
+    cols[0].button("⏸ Pause" if ss.running else "▶ Play", on_click=session.toggle,
+                   key="btn_play", type="primary", use_container_width=True,
+                   disabled=bool(session.trainer().status))
+    cols[1].button("Step", on_click=session.step_once, key="btn_step",
+                   help="one iteration: k D-updates, then k_G G-updates",
+                   use_container_width=True)
+    cols[2].button("Step D", on_click=session.step_d, key="btn_step_d",
+                   help="one discriminator update alone", use_container_width=True)
+    cols[3].button("Step G", on_click=session.step_g, key="btn_step_g",
+                   help="one generator update alone", use_container_width=True)
+    cols[4].button("Reset", on_click=session.reset, key="btn_reset",
+                   help="back to iteration 0 with the same seed", use_container_width=True)
+    cols[5].button("New seed", on_click=session.new_seed, key="btn_seed",
+                   use_container_width=True)
+
+
+def advance() -> None:
+    """One tick of training, timed, when playing; stops the timer when the run diverges."""
+    ss = st.session_state
+    if not ss.running:
+        return
+    start = time.perf_counter()
+    session.trainer().step(int(ss.iters_per_frame))
+    tick = ss.tick
+    tick["seconds"] = time.perf_counter() - start
+    now = time.perf_counter()
+    if tick.get("last_time"):
+        elapsed = now - tick["last_time"]
+        done = session.trainer().iteration - tick["last_iteration"]
+        tick["rate"] = 0.7 * tick.get("rate", 0.0) + 0.3 * (done / max(elapsed, 1e-6))
+    tick["last_time"], tick["last_iteration"] = now, session.trainer().iteration
+    if session.trainer().status:
+        ss.running = False
+        st.rerun()    # a full rerun turns the fragment's timer off and shows the badge
+
+
+def status_line(snap) -> None:
+    ss = st.session_state
+    m = snap.metrics
+    parts = [f"**Iteration {snap.iteration:,}**"]
+    if ss.running:
+        parts.append(f"{ss.tick.get('rate', 0):,.0f} it/s")
+    if m.get("modes_covered") is not None:
+        parts.append(f"modes {m['modes_covered']}/{m['n_modes']}")
+        parts.append(f"high quality {100 * m['high_quality']:.0f}%")
+    if m.get("w1") is not None:
+        parts.append(f"w1 {m['w1']:.3f}")
+    if snap.status:
+        parts.append(f":red-background[**{snap.status}** — Reset to start again]")
+    elif m.get("collapsed") and snap.iteration >= COLLAPSE_GRACE:
+        parts.append(":orange-background[**mode collapse**]")
+    st.markdown(" · ".join(parts))
+
+
+def side_charts(trainer, snap) -> None:
+    history = trainer.history.as_arrays()
+    metrics = trainer.metric_history.as_arrays()
+    st.plotly_chart(figures.history_figure(history, ["d_loss", "g_loss"], title="Losses"),
+                    key="chart_losses", config={"displayModeBar": False})
+    st.plotly_chart(figures.history_figure(history, ["d_grad_norm", "g_grad_norm"],
+                                           title="Gradient norms", log_y=True),
+                    key="chart_grads", config={"displayModeBar": False})
+    if snap.mode_counts is not None:
+        st.plotly_chart(figures.history_figure(metrics, ["modes_covered"],
+                                               title="Modes covered"),
+                        key="chart_modes", config={"displayModeBar": False})
+        st.plotly_chart(figures.mode_bar_figure(snap.mode_counts), key="chart_bar",
+                        config={"displayModeBar": False})
+    st.plotly_chart(figures.history_figure(metrics, ["w1", "reverse_kl"],
+                                           title="w1 and reverse KL"),
+                    key="chart_w1", config={"displayModeBar": False})
+
+
+def live_area() -> None:
+    """The animated part: re-run every TICK_SECONDS while playing, never otherwise."""
+    period = TICK_SECONDS if st.session_state.running else None
+
+    @st.fragment(run_every=period)
+    def tick():
+        advance()
+        trainer = session.trainer()
+        snap = trainer.snapshot(grid=int(st.session_state.grid))
+        status_line(snap)
+        left, right = st.columns([3, 2])
+        with left:
+            st.plotly_chart(figures.main_figure(snap, st.session_state.layers, height=600),
+                            key="main_figure", config={"displayModeBar": False})
+        with right:
+            side_charts(trainer, snap)
+
+    tick()
+
+
+def page() -> None:
+    ss = st.session_state
+    st.caption("Real data in green, generated samples in purple, the background is what the "
+               "discriminator believes; orange arrows show where the generator's loss pushes "
+               "each sample.")
+    if ss.notice:
+        st.info(ss.notice)
+        ss.notice = ""
+    playback_bar()
+    live_area()

@@ -1,0 +1,130 @@
+"""A browser session's run: its trainer, its play state and what changed, in st.session_state.
+
+Each session owns its Trainer (never cached across sessions). Widgets describe a TrainConfig;
+`apply_config` makes the running game match it: live settings apply in place, data or model
+changes start a new run and leave a notice saying so.
+"""
+from __future__ import annotations
+
+from dataclasses import fields
+
+import streamlit as st
+
+from gan_core.config import LIVE_FIELDS, ConfigError, TrainConfig
+from gan_core.training import Trainer
+
+CONFIG_FIELDS = tuple(f.name for f in fields(TrainConfig))
+
+
+def widget_key(name: str) -> str:
+    return f"cfg_{name}"
+
+
+def init(config: TrainConfig | None = None) -> None:
+    """Create this session's run (once) and seed every config widget with its value."""
+    ss = st.session_state
+    if "trainer" in ss:
+        return
+    config = (config or TrainConfig()).resolved()
+    ss.trainer = Trainer(config)
+    ss.running = False
+    ss.notice = ""
+    ss.config_error = ""
+    ss.tick = {"iterations": 0, "seconds": 0.0, "rate": 0.0}
+    load_widgets(config)
+
+
+def load_widgets(config: TrainConfig) -> None:
+    """Set each widget's value from `config` (before the widgets are drawn)."""
+    for name in CONFIG_FIELDS:
+        if name != "custom_points":
+            st.session_state[widget_key(name)] = getattr(config, name)
+    st.session_state.custom_points = config.custom_points
+    st.session_state[widget_key("std")] = config.resolved_std
+
+
+def trainer() -> Trainer:
+    return st.session_state.trainer
+
+
+def config_from_widgets() -> TrainConfig:
+    """The config the widgets describe; raises ConfigError naming the bad field."""
+    ss = st.session_state
+    values = {name: ss[widget_key(name)] for name in CONFIG_FIELDS
+              if name != "custom_points" and widget_key(name) in ss}
+    values["custom_points"] = ss.get("custom_points")
+    if values.get("dataset") != "custom":
+        values["custom_points"] = None
+    return TrainConfig(**values)
+
+
+def apply_config() -> None:
+    """Make the run match the widgets: live changes in place, others restart the run."""
+    ss = st.session_state
+    try:
+        wanted = config_from_widgets()
+    except ConfigError as err:
+        ss.config_error = str(err)
+        return
+    ss.config_error = ""
+    current = trainer().config
+    changed = {n for n in CONFIG_FIELDS if getattr(wanted, n) != getattr(current, n)}
+    if not changed:
+        return
+    if changed <= LIVE_FIELDS:
+        trainer().update(**{n: getattr(wanted, n) for n in changed})
+        return
+    restart(wanted)
+    what = ", ".join(sorted(changed - LIVE_FIELDS))
+    ss.notice = f"Changed {what}: the run restarted from iteration 0."
+
+
+def restart(config: TrainConfig) -> None:
+    ss = st.session_state
+    ss.trainer = Trainer(config.resolved())
+    ss.tick = {"iterations": 0, "seconds": 0.0, "rate": 0.0}
+
+
+# ---------------------------------------------------------------- playback callbacks
+def play() -> None:
+    if not trainer().status:
+        st.session_state.running = True
+
+
+def pause() -> None:
+    st.session_state.running = False
+
+
+def toggle() -> None:
+    pause() if st.session_state.running else play()
+
+
+def step_once() -> None:
+    st.session_state.running = False
+    trainer().step(1)
+
+
+def step_d() -> None:
+    st.session_state.running = False
+    trainer().step_d()
+
+
+def step_g() -> None:
+    st.session_state.running = False
+    trainer().step_g()
+
+
+def reset() -> None:
+    """Back to iteration 0 with the same seed: the same initial weights."""
+    st.session_state.running = False
+    restart(trainer().config)
+    st.session_state.notice = ""
+
+
+def new_seed() -> None:
+    ss = st.session_state
+    ss.running = False
+    seed = (trainer().config.seed + 1) % (2**31 - 1)
+    ss[widget_key("seed")] = seed
+    restart(trainer().config.replace(seed=seed))
+    ss.notice = f"New seed {seed}: the run restarted from iteration 0."
