@@ -21,8 +21,12 @@ class History:
         if iteration % self.stride:
             return
         if self._n == self.capacity:
-            self._data[: self.capacity // 2] = self._data[1::2][: self.capacity // 2]
-            self._n = self.capacity // 2
+            # keep the rows whose iteration the doubled stride divides (every other row, starting
+            # at the first or second one), so runs counted from 0 or from 1 stay evenly strided
+            start = 0 if self._data[0, 0] % (2 * self.stride) == 0 else 1
+            kept = self._data[start: self._n: 2].copy()
+            self._data[: len(kept)] = kept
+            self._n = len(kept)
             self.stride *= 2
             if iteration % self.stride:
                 return
