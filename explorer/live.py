@@ -60,13 +60,14 @@ def status_line(snap) -> None:
     if m.get("modes_covered") is not None:
         parts.append(f"modes {m['modes_covered']}/{m['n_modes']}")
         parts.append(f"high quality {100 * m['high_quality']:.0f}%")
-    if m.get("w1") is not None:
-        parts.append(f"w1 {m['w1']:.3f}")
+    w1 = session.trainer().metric_history.last().get("w1")   # exact OT: every 100 iterations
+    if w1 is not None and w1 == w1:
+        parts.append(f"w1 {w1:.3f}")
     if snap.status:
         parts.append(f":red-background[**{snap.status}** — Reset to start again]")
     elif m.get("collapsed") and snap.iteration >= COLLAPSE_GRACE:
         parts.append(":orange-background[**mode collapse**]")
-    st.markdown(" · ".join(parts))
+    st.container(key="status_line").markdown(" · ".join(parts))
 
 
 def side_charts(trainer, snap) -> None:
@@ -96,7 +97,7 @@ def live_area() -> None:
     def tick():
         advance()
         trainer = session.trainer()
-        snap = trainer.snapshot(grid=int(st.session_state.grid))
+        snap = trainer.snapshot(grid=int(st.session_state.grid), w1_samples=0)
         status_line(snap)
         left, right = st.columns([3, 2])
         with left:

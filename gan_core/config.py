@@ -59,9 +59,9 @@ class TrainConfig:
     latent: str = field(default="gaussian", metadata=_spec("latent distribution",
                                                           choices=LATENTS))
     g_width: int = field(default=64, metadata=_spec("generator hidden width", lo=1, hi=1024))
-    g_depth: int = field(default=2, metadata=_spec("generator hidden layers", lo=1, hi=8))
+    g_depth: int = field(default=3, metadata=_spec("generator hidden layers", lo=1, hi=8))
     d_width: int = field(default=64, metadata=_spec("discriminator hidden width", lo=1, hi=1024))
-    d_depth: int = field(default=2, metadata=_spec("discriminator hidden layers", lo=1, hi=8))
+    d_depth: int = field(default=3, metadata=_spec("discriminator hidden layers", lo=1, hi=8))
     activation: str = field(default="relu", metadata=_spec("hidden activation",
                                                           choices=ACTIVATIONS))
     spectral_norm: bool = field(default=False, metadata=_spec("spectral normalisation on D"))

@@ -242,8 +242,8 @@ class Trainer:
         return evaluate(self.generate(n), real.numpy().astype(np.float64), self.data,
                         w1_samples=w1_samples)
 
-    def snapshot(self, grid: int = 60, n_samples: int = VIEW_SAMPLES,
-                 manifold: int = 21) -> Snapshot:
+    def snapshot(self, grid: int = 60, n_samples: int = VIEW_SAMPLES, manifold: int = 21,
+                 w1_samples: int = SNAPSHOT_W1_SAMPLES) -> Snapshot:
         """What the views draw now: samples, D's surface, G's push vectors, manifold, metrics.
 
         D is put in eval mode meanwhile, so that looking never advances spectral norm's power
@@ -251,18 +251,18 @@ class Trainer:
         """
         self.D.eval()
         try:
-            return self._snapshot(grid, n_samples, manifold)
+            return self._snapshot(grid, n_samples, manifold, w1_samples)
         finally:
             self.D.train()
 
-    def _snapshot(self, grid: int, n_samples: int, manifold: int) -> Snapshot:
+    def _snapshot(self, grid: int, n_samples: int, manifold: int, w1_samples: int) -> Snapshot:
         cfg = self.config
         fake_t = self.G(self.view_z[:n_samples]).detach()
         real = self.view_real[:n_samples].numpy()
         xs, ys, surface = self._surface(grid)
         fake = fake_t.numpy()
         metrics = evaluate(fake.astype(np.float64), real.astype(np.float64), self.data,
-                           w1_samples=SNAPSHOT_W1_SAMPLES)
+                           w1_samples=w1_samples)
         counts = metrics.pop("mode_counts", None)
         return Snapshot(
             iteration=self.iteration, real=real, fake=fake, push=self._push(fake_t),

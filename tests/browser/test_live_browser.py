@@ -1,0 +1,43 @@
+"""The live explorer in a real headless chromium: Play trains and animates, Pause stops."""
+from __future__ import annotations
+
+import re
+import time
+
+from .conftest import ARTIFACTS, wait_idle
+
+ITERATION = re.compile(r"Iteration ([\d,]+)")
+
+
+def iteration(page) -> int:
+    text = page.locator(".st-key-status_line").first.inner_text()
+    match = ITERATION.search(text)
+    assert match, f"no iteration counter in the status line: {text!r}"
+    return int(match.group(1).replace(",", ""))
+
+
+def main_figure_title(page) -> str:
+    return page.locator(".js-plotly-plot .gtitle", has_text="iteration").first.text_content()
+
+
+def test_play_animates_and_pause_stops(page):
+    page.wait_for_selector(".js-plotly-plot")
+    assert iteration(page) == 0
+    first_title = main_figure_title(page)
+
+    page.get_by_role("button", name="▶ Play").click()
+    deadline = time.time() + 30
+    while time.time() < deadline and iteration(page) < 200:
+        time.sleep(0.5)
+    assert iteration(page) >= 200, "Play did not advance training in the browser"
+    assert main_figure_title(page) != first_title, "the figure did not redraw"
+    page.screenshot(path=str(ARTIFACTS / "live_playing.png"))
+
+    page.get_by_role("button", name="⏸ Pause").click()
+    page.get_by_role("button", name="▶ Play").wait_for()
+    wait_idle(page)
+    time.sleep(0.5)
+    paused_at = iteration(page)
+    time.sleep(1.5)
+    assert iteration(page) == paused_at, "training went on after Pause"
+    assert paused_at >= 200
