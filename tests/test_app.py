@@ -1,0 +1,160 @@
+"""The app's wiring, through Streamlit's AppTest: widgets change the run, buttons drive it.
+
+The fragment timer never fires in AppTest, so training itself is tested in gan_core; here we
+check that each control reaches the trainer and that nothing raises.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from streamlit.testing.v1 import AppTest
+
+from gan_core.config import TrainConfig
+from gan_core.training import Trainer
+
+APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
+
+
+@pytest.fixture
+def at():
+    app = AppTest.from_file(APP, default_timeout=60).run()
+    assert not app.exception
+    return app
+
+
+def trainer(at) -> Trainer:
+    return at.session_state.trainer
+
+
+def params(model) -> list[torch.Tensor]:
+    return [p.detach().clone() for p in model.parameters()]
+
+
+def same(a, b) -> bool:
+    return all(torch.equal(x, y) for x, y in zip(a, b))
+
+
+def plotly_specs(at) -> list[dict]:
+    return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
+
+
+def test_opens_on_the_default_ring_at_iteration_zero(at):
+    t = trainer(at)
+    assert t.iteration == 0
+    assert t.config == TrainConfig().resolved()
+    main = plotly_specs(at)[0]
+    names = {trace.get("name") for trace in main["data"]}
+    assert {"real", "generated"} <= names
+    assert any("Iteration 0" in m.value for m in at.markdown)
+
+
+def test_step_advances_one_iteration(at):
+    at.button(key="btn_step").click().run()
+    assert trainer(at).iteration == 1
+    at.button(key="btn_step").click().run()
+    assert trainer(at).iteration == 2
+    assert not at.exception
+
+
+def test_step_d_and_step_g_move_only_their_player(at):
+    g0, d0 = params(trainer(at).G), params(trainer(at).D)
+    at.button(key="btn_step_d").click().run()
+    assert same(params(trainer(at).G), g0) and not same(params(trainer(at).D), d0)
+    d1 = params(trainer(at).D)
+    at.button(key="btn_step_g").click().run()
+    assert same(params(trainer(at).D), d1) and not same(params(trainer(at).G), g0)
+
+
+def test_reset_returns_to_iteration_zero_with_the_same_weights(at):
+    fresh = Trainer(trainer(at).config)
+    for _ in range(3):
+        at.button(key="btn_step").click().run()
+    assert not same(params(trainer(at).G), params(fresh.G))
+    at.button(key="btn_reset").click().run()
+    assert trainer(at).iteration == 0
+    assert same(params(trainer(at).G), params(fresh.G))
+    assert same(params(trainer(at).D), params(fresh.D))
+
+
+def test_play_and_pause_toggle_running(at):
+    at.button(key="btn_play").click().run()
+    assert at.session_state.running is True
+    at.button(key="btn_play").click().run()
+    assert at.session_state.running is False
+
+
+def test_learning_rate_applies_live_without_reset(at):
+    at.button(key="btn_step").click().run()
+    at.number_input(key="cfg_lr_d").set_value(0.005).run()
+    t = trainer(at)
+    assert t.iteration == 1
+    assert t.config.lr_d == 0.005
+    assert all(g["lr"] == 0.005 for g in t.opt_d.param_groups)
+
+
+def test_loss_and_k_apply_live(at):
+    at.button(key="btn_step").click().run()
+    at.selectbox(key="cfg_loss").set_value("hinge").run()
+    at.number_input(key="cfg_k").set_value(3).run()
+    t = trainer(at)
+    assert (t.config.loss, t.config.k, t.iteration) == ("hinge", 3, 1)
+    spec = plotly_specs(at)[0]
+    assert "critic" in json.dumps(spec["data"][0].get("colorbar", {}))
+
+
+def test_changing_data_restarts_with_a_notice(at):
+    at.button(key="btn_step").click().run()
+    at.selectbox(key="cfg_dataset").set_value("grid").run()
+    t = trainer(at)
+    assert t.iteration == 0 and t.config.dataset == "grid"
+    assert t.config.std == 0.05, "the grid's own noise level, not the ring's"
+    assert any("restarted" in i.value for i in at.info)
+
+
+def test_changing_the_model_restarts(at):
+    at.number_input(key="cfg_g_width").set_value(32).run()
+    assert trainer(at).config.g_width == 32
+    assert trainer(at).G[0].out_features == 32
+
+
+@pytest.mark.parametrize("key,value,field", [
+    ("cfg_lr_d", -1.0, "lr_d"), ("cfg_std", 0.0, "std"), ("cfg_instance_noise", -0.5,
+                                                            "instance_noise"),
+    ("cfg_r1", -1.0, "r1")])
+def test_bad_values_show_an_error_and_keep_the_run(at, key, value, field):
+    at.button(key="btn_step").click().run()
+    before = trainer(at).config
+    at.number_input(key=key).set_value(value).run()
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    assert any(e.startswith(field) for e in errors), errors
+    assert trainer(at).config == before and trainer(at).iteration == 1
+    at.button(key="btn_step").click().run()
+    assert trainer(at).iteration == 2, "the app stays usable"
+
+
+def test_new_seed_restarts_with_another_seed(at):
+    at.button(key="btn_seed").click().run()
+    assert trainer(at).config.seed == 1
+    assert at.number_input(key="cfg_seed").value == 1
+
+
+def test_custom_points_typed_in(at):
+    at.selectbox(key="cfg_dataset").set_value("custom").run()
+    at.text_area(key="custom_text").set_value("0, 0\n2, 2\n-2, 1").run()
+    t = trainer(at)
+    assert t.config.dataset == "custom"
+    assert t.config.custom_points == ((0.0, 0.0), (2.0, 2.0), (-2.0, 1.0))
+    at.text_area(key="custom_text").set_value("0, zero").run()
+    assert not at.exception
+    assert any("custom_points" in e.value for e in at.error)
+    assert trainer(at).config.custom_points == ((0.0, 0.0), (2.0, 2.0), (-2.0, 1.0))
+
+
+def test_layers_toggle_traces(at):
+    at.multiselect(key="layers").set_value(["real", "fake"]).run()
+    names = {trace.get("name") for trace in plotly_specs(at)[0]["data"]}
+    assert names == {"real", "generated"}
