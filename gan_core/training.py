@@ -112,18 +112,14 @@ class Trainer:
         cfg = self.config
         stats: dict = {}
         if cfg.updates == "simultaneous":
-            for _ in range(cfg.k - 1):
-                stats.update(self._d_update() or {})
-            stats.update(self._simultaneous_update() or {})
-            for _ in range(cfg.k_g - 1):
-                stats.update(self._g_update() or {})
+            updates = ([self._d_update] * (cfg.k - 1) + [self._simultaneous_update]
+                       + [self._g_update] * (cfg.k_g - 1))
         else:
-            for _ in range(cfg.k):
-                stats.update(self._d_update() or {})
-            for _ in range(cfg.k_g):
-                stats.update(self._g_update() or {})
-        if self.status:
-            return False
+            updates = [self._d_update] * cfg.k + [self._g_update] * cfg.k_g
+        for update in updates:
+            stats.update(update() or {})
+            if self.status:      # stop at the first non-finite update: keep the last good state
+                return False
         self.iteration += 1
         self.history.append(self.iteration, stats)
         return True
