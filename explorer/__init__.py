@@ -1,0 +1,1 @@
+"""Streamlit UI pieces of the GAN explorer: figures, controls, views."""

@@ -1,0 +1,325 @@
+"""Snapshot and training history -> plotly figures.
+
+Pure drawing: no torch, no losses, no Streamlit. Every figure is built from one plain dict
+(`go.Figure(dict(data=[...], layout=...))`), which is an order of magnitude cheaper than
+`add_trace`, and line-like layers (push arrows, the latent grid) are ONE trace each, with NaN
+separators between pieces so the coordinates stay numeric arrays that serialise as binary.
+Each trace of the main figure carries its layer name in `meta` ("surface", "push", ...), which
+survives `to_json` (unlike `uid`), so tests can find a layer in a chart's JSON spec.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import plotly.graph_objects as go
+
+if TYPE_CHECKING:  # only for annotations: the figures read attributes, nothing more
+    from gan_core.snapshot import Snapshot
+
+LAYERS = ("surface", "contour", "real", "fake", "push", "manifold")
+
+# --- look: GAN Lab's convention, green = real / "D says real", purple = fake / "D says fake"
+REAL_COLOR = "#1b7837"
+FAKE_COLOR = "#762a83"
+PUSH_COLOR = "#e66100"          # orange: stands out on both halves of the surface
+MANIFOLD_COLOR = "rgba(70, 70, 70, 0.45)"
+CONTOUR_COLOR = "#222222"
+STATUS_COLOR = "#c62828"
+# Pastel diverging scale (PRGn family) so that the samples on top of it stay visible.
+SURFACE_COLORSCALE = [
+    [0.0, "#9970ab"], [0.25, "#c9b3d6"], [0.5, "#f7f7f7"], [0.75, "#b4e0ab"], [1.0, "#5aae61"],
+]
+LINE_COLORS = ("#3366cc", "#e66100", "#1b9e77", "#7b3294", "#a6761d", "#e7298a", "#666666",
+               "#66a61e")  # history lines / variants, in order
+FONT = dict(family="Arial, Helvetica, sans-serif", size=15, color="#222222")
+SURFACE_TITLES = {"probability": "D(x) = P(real)", "critic": "critic D(x)",
+                  "score": "D(x) score"}
+
+SVG_MAX_POINTS = 1500      # above this a sample cloud is drawn with WebGL (Scattergl)
+MAX_ARROWS = 300
+ARROW_FRACTION = 0.08      # longest push arrow, as a fraction of the view width
+ARROW_POINTS = 6           # polyline points per arrow, NaN separator included
+MAX_HISTORY_POINTS = 1000
+# Arrays sent to the browser: float32 halves the (base64) JSON and is far finer than a pixel.
+WIRE_DTYPE = np.float32
+
+_AXIS = dict(showline=True, linecolor="#444444", mirror=True, ticks="outside", showgrid=False,
+             zeroline=False, tickfont=dict(size=13))
+_TOP_WITH_KEY, _TOP_PLAIN = 98, 45   # main figure's top margin (px): title (+ colour bar)
+# An explicit, tiny template: the default one adds ~10 kB and build time to every figure.
+_BASE_LAYOUT = dict(template="none", font=FONT, paper_bgcolor="white", plot_bgcolor="white",
+                    hovermode="closest")
+
+
+# ------------------------------------------------------------------ main figure
+def main_figure(snap: "Snapshot", layers=LAYERS, *, title: str | None = None, height: int = 560,
+                zmin=None, zmax=None, show_colorbar=True) -> go.Figure:
+    """The data plane: D's surface, its decision contour, samples, G's push and latent grid.
+
+    `layers` is any subset of LAYERS. `zmin`/`zmax` fix the colour range of a critic/score
+    surface (the compare view passes one shared range); a probability surface is always [0, 1].
+    """
+    layers = set(layers)
+    unknown = layers - set(LAYERS)
+    if unknown:
+        raise ValueError(f"unknown layers {sorted(unknown)}; choose from {LAYERS}")
+    xmin, xmax, ymin, ymax = (float(v) for v in snap.view_box)
+    data = []
+    if "surface" in layers:
+        data.append(_surface_trace(snap, zmin, zmax, show_colorbar, height))
+    if "contour" in layers:
+        trace = _contour_trace(snap)
+        if trace is not None:
+            data.append(trace)
+    if "manifold" in layers and snap.manifold is not None:
+        data.append(_manifold_trace(snap.manifold))
+    if "real" in layers:
+        data.append(_points_trace(snap.real, "real", "real", REAL_COLOR))
+    if "fake" in layers:
+        data.append(_points_trace(snap.fake, "fake", "generated", FAKE_COLOR))
+    if "push" in layers:
+        data.append(_push_trace(snap.fake, snap.push, xmax - xmin))
+
+    if title is None:
+        title = f"iteration {snap.iteration:,}" + (f" · {snap.loss}" if snap.loss else "")
+    # Everything is centred, because the equal-aspect plot shrinks its domain to the middle of
+    # whatever width it gets: the title, the colour bar as a key, the plot, and the legend at
+    # the bottom, where extra rows on a narrow screen grow the margin instead of overlapping.
+    # The height is known, so the top rows are placed in pixels (container fractions).
+    top = _TOP_WITH_KEY if show_colorbar and "surface" in layers else _TOP_PLAIN
+    plot_px = max(height - top - 80, 100)        # plot height if the legend takes ~2 rows
+    layout = dict(
+        _BASE_LAYOUT, height=height, uirevision="main-figure",
+        title=dict(text=title, x=0.5, xanchor="center", yref="container",
+                   y=1 - 8 / height, yanchor="top", font=dict(size=19)),
+        margin=dict(l=45, r=25, t=top, b=30),
+        xaxis=dict(_AXIS, range=[xmin, xmax], constrain="domain"),
+        yaxis=dict(_AXIS, range=[ymin, ymax], constrain="domain", scaleanchor="x",
+                   scaleratio=1),
+        legend=dict(orientation="h", x=0.5, xanchor="center", y=-30 / plot_px,
+                    yanchor="top", font=dict(size=14), itemsizing="constant",
+                    bgcolor="rgba(255,255,255,0)"),
+    )
+    if snap.status:
+        layout["annotations"] = [dict(
+            text=f"<b>{snap.status}</b>", xref="x domain", yref="y domain", x=0.5, y=0.97,
+            xanchor="center", yanchor="top", showarrow=False,
+            font=dict(size=16, color=STATUS_COLOR), bgcolor="rgba(255,255,255,0.85)",
+            bordercolor=STATUS_COLOR, borderwidth=2, borderpad=5)]
+    return go.Figure(dict(data=data, layout=layout))
+
+
+def surface_range(snap: "Snapshot", zmin=None, zmax=None) -> tuple[float, float]:
+    """Colour range of the surface: [0, 1] for a probability, else symmetric around the
+    decision level from robust (2nd/98th) percentiles; explicit zmin/zmax win."""
+    if snap.surface_kind == "probability":
+        return 0.0, 1.0
+    level = snap.decision_level
+    if zmin is None or zmax is None:
+        z = np.asarray(snap.surface, dtype=float)
+        z = z[np.isfinite(z)]
+        half = float(np.max(np.abs(np.percentile(z, [2, 98]) - level))) if z.size else 0.0
+        if not np.isfinite(half) or half <= 0:
+            half = 1.0
+        zmin = level - half if zmin is None else zmin
+        zmax = level + half if zmax is None else zmax
+    return float(zmin), float(zmax)
+
+
+def _surface_trace(snap, zmin, zmax, show_colorbar, height):
+    lo, hi = surface_range(snap, zmin, zmax)
+    ticks = (dict(tickvals=[0, 0.5, 1], ticktext=["0 fake", "0.5", "1 real"])
+             if snap.surface_kind == "probability" else {})
+    return dict(
+        type="heatmap", meta="surface", name="D(x)", x=snap.grid_x, y=snap.grid_y,
+        z=np.asarray(snap.surface, dtype=WIRE_DTYPE), zmin=lo, zmax=hi,
+        colorscale=SURFACE_COLORSCALE,
+        showscale=bool(show_colorbar),  # no zsmooth: "best" costs ~30 ms per browser frame
+        colorbar=dict(title=dict(text=SURFACE_TITLES.get(snap.surface_kind, "D(x)"),
+                                 side="right", font=dict(size=14)),
+                      orientation="h", x=0.5, xanchor="center", yref="container",
+                      y=1 - 40 / height, yanchor="top",
+                      lenmode="pixels", len=320, thickness=13, outlinewidth=0,
+                      tickfont=dict(size=13), **ticks),
+        hovertemplate="x %{x:.2f}, y %{y:.2f}<br>D %{z:.3f}<extra></extra>")
+
+
+def _contour_trace(snap):
+    """The decision boundary as one contour line, or None when the surface never crosses it."""
+    z = np.asarray(snap.surface, dtype=float)
+    finite = z[np.isfinite(z)]
+    level = snap.decision_level
+    if finite.size == 0 or not (finite.min() < level < finite.max()):
+        return None
+    return dict(
+        type="contour", meta="contour", name=f"boundary D = {level:g}",
+        x=snap.grid_x, y=snap.grid_y, z=z.astype(WIRE_DTYPE), autocontour=False,
+        contours=dict(start=level, end=level, size=1.0, coloring="lines", showlabels=False),
+        colorscale=[[0, CONTOUR_COLOR], [1, CONTOUR_COLOR]], showscale=False,
+        line=dict(width=2.5, dash="dash"), showlegend=True, hoverinfo="skip")
+
+
+def _points_trace(points, layer, name, color):
+    pts = np.asarray(points, dtype=WIRE_DTYPE).reshape(-1, 2)
+    big = len(pts) > SVG_MAX_POINTS  # software-rendered WebGL is slower than SVG below this
+    return dict(
+        type="scattergl" if big else "scatter", meta=layer, name=name, mode="markers",
+        x=pts[:, 0], y=pts[:, 1],
+        marker=dict(color=color, size=5 if big else 6, opacity=0.7),  # no outline: SVG cost
+        hovertemplate=name + " (%{x:.2f}, %{y:.2f})<extra></extra>")
+
+
+def push_arrows(fake, push, view_width, max_arrows=MAX_ARROWS, fraction=ARROW_FRACTION):
+    """Arrows from each fake sample along its push, as one polyline with NaN separators.
+
+    Lengths are scaled so the 95th-percentile push is `fraction` of the view width, and
+    clipped there; non-finite and zero pushes are dropped; at most `max_arrows` are kept
+    (an even, deterministic subsample, so arrows do not flicker between frames).
+    Each arrow is ARROW_POINTS points: tail, tip, head corner, head corner, tip, NaN —
+    a shaft and a small closed head, drawn as plain lines (no per-point SVG markers).
+    """
+    fake = np.asarray(fake, dtype=float).reshape(-1, 2)
+    push = np.asarray(push, dtype=float).reshape(-1, 2)
+    n = min(len(fake), len(push))
+    fake, push = fake[:n], push[:n]
+    norms = np.hypot(push[:, 0], push[:, 1])
+    keep = np.isfinite(norms) & (norms > 0) & np.isfinite(fake).all(axis=1)
+    fake, push, norms = fake[keep], push[keep], norms[keep]
+    if len(fake) > max_arrows:
+        idx = np.linspace(0, len(fake) - 1, max_arrows).round().astype(int)
+        fake, push, norms = fake[idx], push[idx], norms[idx]
+    if len(fake) == 0 or not (view_width > 0):
+        return np.empty(0, WIRE_DTYPE), np.empty(0, WIRE_DTYPE)
+    longest = fraction * float(view_width)
+    ref = float(np.percentile(norms, 95))
+    lengths = np.minimum(norms * (longest / ref), longest)
+    unit = push / norms[:, None]
+    tips = fake + unit * lengths[:, None]
+    head = np.minimum(0.35 * lengths, 0.018 * float(view_width))[:, None]
+    normal = unit[:, ::-1] * [-1.0, 1.0]
+    back = tips - unit * head
+    arrows = np.full((len(fake), ARROW_POINTS, 2), np.nan, dtype=WIRE_DTYPE)
+    arrows[:, 0], arrows[:, 1], arrows[:, 4] = fake, tips, tips
+    arrows[:, 2] = back + normal * (0.5 * head)
+    arrows[:, 3] = back - normal * (0.5 * head)
+    return arrows[:, :, 0].ravel(), arrows[:, :, 1].ravel()
+
+
+def _push_trace(fake, push, view_width):
+    x, y = push_arrows(fake, push, view_width)
+    return dict(type="scatter", meta="push", name="G push", mode="lines", x=x, y=y,
+                line=dict(color=PUSH_COLOR, width=1.4), hoverinfo="skip")
+
+
+def manifold_lines(manifold):
+    """Rows and columns of an (L, L, 2) warped latent grid as one polyline with NaN breaks."""
+    g = np.asarray(manifold, dtype=WIRE_DTYPE)
+    lines = np.concatenate([g, g.transpose(1, 0, 2)])              # (2L, L, 2)
+    pad = np.full((lines.shape[0], 1, 2), np.nan, dtype=WIRE_DTYPE)
+    flat = np.concatenate([lines, pad], axis=1).reshape(-1, 2)
+    return flat[:, 0], flat[:, 1]
+
+
+def _manifold_trace(manifold):
+    x, y = manifold_lines(manifold)
+    return dict(type="scatter", meta="manifold", name="G(latent grid)", mode="lines",
+                x=x, y=y, line=dict(color=MANIFOLD_COLOR, width=1), hoverinfo="skip")
+
+
+# ------------------------------------------------------------------ charts
+def _downsample(x, y, limit=MAX_HISTORY_POINTS):
+    """Every k-th point (and always the last) so at most ~`limit` reach the browser."""
+    n = len(y)
+    if n <= limit:
+        return x, y
+    idx = np.arange(0, n, int(np.ceil(n / limit)))
+    if idx[-1] != n - 1:
+        idx = np.append(idx, n - 1)
+    return x[idx], y[idx]
+
+
+def _series(history, key):
+    """(x, y) of one history key against "iteration" (or the index), NaN rows dropped (metrics
+    recorded every k iterations stay one connected line), or None when nothing is left."""
+    y = np.asarray(history.get(key, ()), dtype=float).ravel()
+    x = np.asarray(history.get("iteration", ()), dtype=float).ravel()
+    if x.size != y.size:
+        x = np.arange(y.size, dtype=float)
+    finite = np.isfinite(y)
+    if not finite.any():
+        return None
+    return _downsample(x[finite], y[finite])
+
+
+def _chart_layout(title, height, **extra):
+    return dict(
+        _BASE_LAYOUT, height=height, uirevision="chart",
+        title=dict(text=title, x=0.01, xanchor="left", font=dict(size=16)),
+        margin=dict(l=55, r=15, t=50, b=40),
+        xaxis=dict(_AXIS, showgrid=True, gridcolor="#e6e6e6"),
+        yaxis=dict(_AXIS, showgrid=True, gridcolor="#e6e6e6"),
+        legend=dict(orientation="h", x=1, xanchor="right", y=1.02, yanchor="bottom",
+                    font=dict(size=13)),
+        **extra)
+
+
+def _message(layout, text):
+    layout["annotations"] = [dict(text=text, xref="paper", yref="paper", x=0.5, y=0.5,
+                                  showarrow=False, font=dict(size=16, color="#888888"))]
+    layout["xaxis"] = dict(layout["xaxis"], visible=False)
+    layout["yaxis"] = dict(layout["yaxis"], visible=False)
+    return go.Figure(dict(data=[], layout=layout))
+
+
+def _label(key):
+    words = key.split("_")
+    return " ".join(w.upper() if len(w) == 1 else w for w in words)   # "d_loss" -> "D loss"
+
+
+def _lines(named_series, title, height, log_y):
+    data = [dict(type="scatter", mode="lines", name=name, x=x, y=y,
+                 line=dict(color=LINE_COLORS[i % len(LINE_COLORS)], width=2))
+            for i, (name, (x, y)) in enumerate(named_series)]
+    layout = _chart_layout(title, height)
+    layout["xaxis"]["title"] = dict(text="iteration", font=dict(size=13))
+    if log_y:
+        layout["yaxis"]["type"] = "log"
+    if not data:
+        return _message(layout, "no data yet")
+    return go.Figure(dict(data=data, layout=layout))
+
+
+def history_figure(history: dict, keys: list, *, title: str, log_y=False,
+                   height=220) -> go.Figure:
+    """One line per history key against iteration; "no data yet" when they are all empty."""
+    series = [(_label(k), s) for k in keys if (s := _series(history, k)) is not None]
+    return _lines(series, title, height, log_y)
+
+
+def compare_histories_figure(histories: dict, key: str, *, title: str,
+                             height=240) -> go.Figure:
+    """One line per variant label, all showing the same history key."""
+    series = [(label, s) for label, h in histories.items()
+              if (s := _series(h, key)) is not None]
+    return _lines(series, title, height, False)
+
+
+def mode_bar_figure(mode_counts, *, height=220) -> go.Figure:
+    """High-quality fakes per mode: collapse shows as empty bars, hopping as moving bars."""
+    if mode_counts is None:
+        return _message(_chart_layout("samples per mode", height),
+                        "this dataset has no separate modes")
+    counts = np.asarray(mode_counts).ravel()
+    covered = int(np.count_nonzero(counts))
+    title = f"samples per mode · {covered} of {counts.size} covered"
+    layout = _chart_layout(title, height, bargap=0.15, showlegend=False)
+    layout["xaxis"].update(title=dict(text="mode", font=dict(size=13)), showgrid=False,
+                           dtick=1 if counts.size <= 16 else None)
+    top = float(counts.max()) if counts.size else 0.0
+    layout["yaxis"].update(range=[0, 1.18 * top if top > 0 else 1])   # room for the labels
+    bar = dict(type="bar", x=np.arange(counts.size), y=counts, marker=dict(color=FAKE_COLOR),
+               hovertemplate="mode %{x}: %{y}<extra></extra>")
+    if counts.size <= 16:
+        bar.update(text=counts, textposition="outside", cliponaxis=False)
+    return go.Figure(dict(data=[bar], layout=layout))
