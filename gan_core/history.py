@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
+MAX_CAPACITY = 1_000_000     # rows a restored history may claim (its memory is allocated upfront)
+
 
 class History:
     def __init__(self, columns: tuple[str, ...], capacity: int = 20_000):
@@ -54,11 +56,14 @@ class History:
 
     @classmethod
     def from_state(cls, state: dict) -> "History":
-        history = cls(tuple(state["columns"]), int(state["capacity"]))
+        capacity, stride = int(state["capacity"]), int(state["stride"])
+        if not 2 <= capacity <= MAX_CAPACITY or stride < 1:    # a state read from a file
+            raise ValueError(f"history: capacity {capacity} or stride {stride} out of range")
+        history = cls(tuple(state["columns"]), capacity)
         rows = np.asarray(state["rows"], dtype=float).reshape(-1, len(history.columns))
         if len(rows) > history.capacity:
             raise ValueError("history: more rows than its capacity")
-        history.stride = int(state["stride"])
+        history.stride = stride
         history._data[: len(rows)] = rows
         history._n = len(rows)
         return history

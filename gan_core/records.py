@@ -156,6 +156,13 @@ def _read_header(zf: zipfile.ZipFile) -> dict:
     for key in ("config", "iteration", "status", "record_every"):
         if key not in header:
             raise RecordError(f"run record is damaged: '{key}' missing from record.json")
+    if not isinstance(header["config"], dict):
+        raise RecordError("run record is damaged: its config is not a mapping of settings")
+    for key, lowest in (("iteration", 0), ("record_every", 1)):
+        value = header[key]
+        if isinstance(value, bool) or not isinstance(value, int) or value < lowest:
+            raise RecordError(f"run record is damaged: '{key}' must be a whole number "
+                              f">= {lowest}, not {value!r}")
     return header
 
 

@@ -130,3 +130,12 @@ def test_from_state_accepts_plain_lists_and_rejects_overfull_rows():
     with pytest.raises(ValueError):
         History.from_state({"columns": ["a"], "capacity": 2, "stride": 1,
                             "rows": [[1, 1.0], [2, 2.0], [3, 3.0]]})
+
+
+@pytest.mark.parametrize("capacity,stride", [(1, 1), (10 ** 12, 1), (-5, 1), (100, 0),
+                                             (100, -2)])
+def test_from_state_rejects_impossible_capacity_or_stride(capacity, stride):
+    """A state read from a file must not allocate terabytes or divide by a zero stride."""
+    with pytest.raises(ValueError):
+        History.from_state({"columns": ["a"], "capacity": capacity, "stride": stride,
+                            "rows": [[2, 1.0]]})
