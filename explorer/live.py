@@ -70,23 +70,24 @@ def status_line(snap) -> None:
     st.container(key="status_line").markdown(" · ".join(parts))
 
 
-def side_charts(trainer, snap) -> None:
+def build_frame(trainer, grid: int, layers) -> tuple:
+    """The snapshot and every figure of one frame (also what bench/bench_app_tick.py times)."""
+    snap = trainer.snapshot(grid=grid, w1_samples=0)
     history = trainer.history.as_arrays()
     metrics = trainer.metric_history.as_arrays()
-    st.plotly_chart(figures.history_figure(history, ["d_loss", "g_loss"], title="Losses"),
-                    key="chart_losses", config={"displayModeBar": False})
-    st.plotly_chart(figures.history_figure(history, ["d_grad_norm", "g_grad_norm"],
-                                           title="Gradient norms", log_y=True),
-                    key="chart_grads", config={"displayModeBar": False})
+    charts = {
+        "main_figure": figures.main_figure(snap, layers, height=600),
+        "chart_losses": figures.history_figure(history, ["d_loss", "g_loss"], title="Losses"),
+        "chart_grads": figures.history_figure(history, ["d_grad_norm", "g_grad_norm"],
+                                              title="Gradient norms", log_y=True),
+    }
     if snap.mode_counts is not None:
-        st.plotly_chart(figures.history_figure(metrics, ["modes_covered"],
-                                               title="Modes covered"),
-                        key="chart_modes", config={"displayModeBar": False})
-        st.plotly_chart(figures.mode_bar_figure(snap.mode_counts), key="chart_bar",
-                        config={"displayModeBar": False})
-    st.plotly_chart(figures.history_figure(metrics, ["w1", "reverse_kl"],
-                                           title="w1 and reverse KL"),
-                    key="chart_w1", config={"displayModeBar": False})
+        charts["chart_modes"] = figures.history_figure(metrics, ["modes_covered"],
+                                                       title="Modes covered")
+        charts["chart_bar"] = figures.mode_bar_figure(snap.mode_counts)
+    charts["chart_w1"] = figures.history_figure(metrics, ["w1", "reverse_kl"],
+                                                title="w1 and reverse KL")
+    return snap, charts
 
 
 def live_area() -> None:
@@ -96,15 +97,13 @@ def live_area() -> None:
     @st.fragment(run_every=period)
     def tick():
         advance()
-        trainer = session.trainer()
-        snap = trainer.snapshot(grid=int(st.session_state.grid), w1_samples=0)
+        snap, charts = build_frame(session.trainer(), int(st.session_state.grid),
+                                   st.session_state.layers)
         status_line(snap)
         left, right = st.columns([3, 2])
-        with left:
-            st.plotly_chart(figures.main_figure(snap, st.session_state.layers, height=600),
-                            key="main_figure", config={"displayModeBar": False})
-        with right:
-            side_charts(trainer, snap)
+        for key, fig in charts.items():
+            with left if key == "main_figure" else right:
+                st.plotly_chart(fig, key=key, config={"displayModeBar": False})
 
     tick()
 
