@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import time
 from dataclasses import MISSING, fields
@@ -141,10 +142,22 @@ def train_command(args) -> int:
 
         save_run(trainer, args.save)
     if args.json:
-        print(json.dumps(result))
+        print(json.dumps(_strict(result)))
     else:
         print(summary(result))
     return 0
+
+
+def _strict(value):
+    """`value` with NaN / inf floats as null: json.dumps would write NaN / Infinity, which are
+    not JSON (jq, browsers and most parsers reject them). E.g. reverse_kl of a collapsed run."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _strict(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_strict(v) for v in value]
+    return value
 
 
 register("train", "train one GAN and report its metrics", _train_arguments, train_command)
