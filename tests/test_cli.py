@@ -116,8 +116,12 @@ def test_every_config_field_flag_sets_that_field(tmp_path):
 
 # ---------------------------------------------------------------------------- --json
 @pytest.fixture(scope="module")
-def json_run():
-    result = run_module("train", "--steps", "30", "--json", "--seed", "0", *FAST)
+def json_run(tmp_path_factory):
+    """The documented command in a real process (its 2,500 samples saved too)."""
+    samples = tmp_path_factory.mktemp("cli") / "samples.npy"
+    result = run_module("train", "--steps", "30", "--json", "--seed", "0", *FAST,
+                        "--samples", str(samples))
+    result.samples = samples
     return result
 
 
@@ -161,23 +165,25 @@ def test_train_json_contract(json_run):
 
 
 def test_train_json_is_deterministic(capsys, json_run, quick_w1, tmp_path):
-    runs = []
-    for i, seed in enumerate(("0", "0", "1")):
-        samples = tmp_path / f"s{i}.npy"
+    """In-process runs reproduce the subprocess's run exactly; another seed does not."""
+    full = strict_json(json_run.stdout)
+    full_samples = np.load(json_run.samples)
+    runs = {}
+    for seed in ("0", "1"):
+        samples = tmp_path / f"s{seed}.npy"
         code, out, _ = run_main(capsys, "train", "--steps", "30", "--json", "--seed", seed,
                                 "--samples", str(samples), *FAST)
         assert code == 0
-        runs.append((strict_json(out), np.load(samples)))
-    (a, sa), (b, sb), (c, sc) = runs
-    np.testing.assert_array_equal(sa, sb)
-    assert a == {**b, "steps_per_s": a["steps_per_s"]}
-    assert not np.array_equal(sa, sc)
-    # the same run as the subprocess's (all but W1, computed here on fewer samples)
-    full = strict_json(json_run.stdout)
-    assert a["config"] == full["config"]
+        runs[seed] = (strict_json(out), np.load(samples))
+    same, same_samples = runs["0"]
+    np.testing.assert_array_equal(same_samples, full_samples)
+    assert same["config"] == full["config"]
+    assert same["last"] == full["last"]
     for key in ("modes_covered", "high_quality", "reverse_kl", "collapsed", "mode_counts"):
-        assert a["metrics"][key] == full["metrics"][key], key
-    assert a["last"] == full["last"]
+        assert same["metrics"][key] == full["metrics"][key], key
+    other, other_samples = runs["1"]
+    assert not np.array_equal(other_samples, full_samples)
+    assert other["last"] != full["last"]
 
 
 def test_train_json_for_a_non_mixture_dataset(capsys, quick_w1):

@@ -125,10 +125,10 @@ def test_load_from_bytes(saved):
 ], ids=["adam", "sn-sgd-noise", "custom-gp-rmsprop"])
 def test_loaded_run_continues_bit_identically(tmp_path, changes):
     cfg = small(seed=11, **changes)
-    straight = Trainer(cfg, record_every=15)
+    straight = Trainer(cfg, record_every=30)
     straight.step(80)
 
-    first = Trainer(cfg, record_every=15)
+    first = Trainer(cfg, record_every=30)
     first.step(40)
     path = save_run(first, tmp_path / "half.zip")
     resumed = load_run(path)
@@ -255,7 +255,7 @@ def test_state_that_does_not_fit_the_config(saved):
 
 
 @pytest.mark.parametrize("key", ["config", "iteration", "status", "record_every", "snapshots"])
-@pytest.mark.parametrize("value", ["abc", -1, 0, None, [], {}, 1e300, True, [[1, 2]], "ab"],
+@pytest.mark.parametrize("value", ["abc", -1, 0, None, 1e300, [[1, 2]]],
                          ids=repr)
 def test_tampered_header_fields_give_record_error_or_a_sane_run(saved, key, value):
     _, path = saved
