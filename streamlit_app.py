@@ -6,6 +6,7 @@ from explorer import controls, live, session
 st.set_page_config(page_title="GAN dynamics explorer", page_icon="🎯", layout="wide")
 
 session.init()
+session.before_widgets()
 error_slot = controls.sidebar()
 session.apply_config()
 controls.show_config_error(error_slot)

@@ -9,32 +9,39 @@ import streamlit as st
 from . import figures, session
 
 TICK_SECONDS = 0.1
+SIDE_CHART_SECONDS = 1.0
+LIVE_SAMPLES = 500       # real and generated points drawn per frame: SVG stays fast
+PLAYBACK_LABELS = {"play": ":material/play_arrow: Play", "pause": ":material/pause: Pause"}
 COLLAPSE_GRACE = 500   # an untrained G covers no mode yet: that is not "collapse"
 
 
 def playback_bar() -> None:
     ss = st.session_state
     cols = st.columns([1.2, 1, 1, 1, 1, 1.1])
-    cols[0].button("⏸ Pause" if ss.running else "▶ Play", on_click=session.toggle,
-                   key="btn_play", type="primary", use_container_width=True,
-                   disabled=bool(session.trainer().status))
+    cols[0].segmented_control(
+        "Playback", ["play", "pause"], key="playback", required=True,
+        format_func=PLAYBACK_LABELS.get, label_visibility="collapsed", width="stretch",
+        disabled=bool(session.trainer().status))
     cols[1].button("Step", on_click=session.step_once, key="btn_step",
+                   icon=":material/skip_next:",
                    help="one iteration: k D-updates, then k_G G-updates",
-                   use_container_width=True)
+                   width="stretch")
     cols[2].button("Step D", on_click=session.step_d, key="btn_step_d",
-                   help="one discriminator update alone", use_container_width=True)
+                   help="one discriminator update alone", width="stretch")
     cols[3].button("Step G", on_click=session.step_g, key="btn_step_g",
-                   help="one generator update alone", use_container_width=True)
+                   help="one generator update alone", width="stretch")
     cols[4].button("Reset", on_click=session.reset, key="btn_reset",
-                   help="back to iteration 0 with the same seed", use_container_width=True)
+                   icon=":material/restart_alt:",
+                   help="back to iteration 0 with the same seed", width="stretch")
     cols[5].button("New seed", on_click=session.new_seed, key="btn_seed",
-                   use_container_width=True)
+                   icon=":material/casino:",
+                   width="stretch")
 
 
 def advance() -> None:
     """One tick of training, timed, when playing; stops the timer when the run diverges."""
     ss = st.session_state
-    if not ss.running:
+    if not session.is_running():
         return
     start = time.perf_counter()
     session.trainer().step(int(ss.iters_per_frame))
@@ -47,7 +54,7 @@ def advance() -> None:
         tick["rate"] = 0.7 * tick.get("rate", 0.0) + 0.3 * (done / max(elapsed, 1e-6))
     tick["last_time"], tick["last_iteration"] = now, session.trainer().iteration
     if session.trainer().status:
-        ss.running = False
+        ss.pause_requested = True
         st.rerun()    # a full rerun turns the fragment's timer off and shows the badge
 
 
@@ -55,7 +62,7 @@ def status_line(snap) -> None:
     ss = st.session_state
     m = snap.metrics
     parts = [f"**Iteration {snap.iteration:,}**"]
-    if ss.running:
+    if session.is_running():
         parts.append(f"{ss.tick.get('rate', 0):,.0f} it/s")
     if m.get("modes_covered") is not None:
         parts.append(f"modes {m['modes_covered']}/{m['n_modes']}")
@@ -70,39 +77,58 @@ def status_line(snap) -> None:
     st.container(key="status_line").markdown(" · ".join(parts))
 
 
-def build_frame(trainer, grid: int, layers) -> tuple:
-    """The snapshot and every figure of one frame (also what bench/bench_app_tick.py times)."""
-    snap = trainer.snapshot(grid=grid, w1_samples=0)
+def main_frame(trainer, grid: int, layers) -> tuple:
+    """The snapshot and the main figure: what changes every frame."""
+    snap = trainer.snapshot(grid=grid, n_samples=LIVE_SAMPLES, w1_samples=0)
+    return snap, figures.main_figure(snap, layers, height=600)
+
+
+def side_charts(trainer, snap) -> dict:
+    """Losses, gradient norms, mode coverage and distances over iterations."""
     history = trainer.history.as_arrays()
     metrics = trainer.metric_history.as_arrays()
     charts = {
-        "main_figure": figures.main_figure(snap, layers, height=600),
         "chart_losses": figures.history_figure(history, ["d_loss", "g_loss"], title="Losses"),
         "chart_grads": figures.history_figure(history, ["d_grad_norm", "g_grad_norm"],
                                               title="Gradient norms", log_y=True),
     }
     if snap.mode_counts is not None:
+        charts["chart_bar"] = figures.mode_bar_figure(snap.mode_counts)
         charts["chart_modes"] = figures.history_figure(metrics, ["modes_covered"],
                                                        title="Modes covered")
-        charts["chart_bar"] = figures.mode_bar_figure(snap.mode_counts)
     charts["chart_w1"] = figures.history_figure(metrics, ["w1", "reverse_kl"],
                                                 title="w1 and reverse KL")
-    return snap, charts
+    return charts
+
+
+def current_side_charts(trainer, snap) -> dict:
+    """Side charts rebuilt at most every SIDE_CHART_SECONDS while playing: an unchanged figure
+    costs the browser nothing to redraw, which leaves its time for the main figure."""
+    ss = st.session_state
+    cache = ss.get("side_cache")
+    now = time.perf_counter()
+    if (cache is None or not session.is_running() or cache["trainer"] is not trainer
+            or now - cache["time"] >= SIDE_CHART_SECONDS):
+        cache = {"trainer": trainer, "time": now, "charts": side_charts(trainer, snap)}
+        ss.side_cache = cache
+    return cache["charts"]
 
 
 def live_area() -> None:
     """The animated part: re-run every TICK_SECONDS while playing, never otherwise."""
-    period = TICK_SECONDS if st.session_state.running else None
+    period = TICK_SECONDS if session.is_running() else None
 
     @st.fragment(run_every=period)
     def tick():
         advance()
-        snap, charts = build_frame(session.trainer(), int(st.session_state.grid),
-                                   st.session_state.layers)
+        trainer = session.trainer()
+        snap, main = main_frame(trainer, int(st.session_state.grid), st.session_state.layers)
         status_line(snap)
         left, right = st.columns([3, 2])
-        for key, fig in charts.items():
-            with left if key == "main_figure" else right:
+        with left:
+            st.plotly_chart(main, key="main_figure", config={"displayModeBar": False})
+        with right:
+            for key, fig in current_side_charts(trainer, snap).items():
                 st.plotly_chart(fig, key=key, config={"displayModeBar": False})
 
     tick()

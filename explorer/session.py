@@ -27,7 +27,7 @@ def init(config: TrainConfig | None = None) -> None:
         return
     config = (config or TrainConfig()).resolved()
     ss.trainer = Trainer(config)
-    ss.running = False
+    ss.playback = "pause"
     ss.notice = ""
     ss.config_error = ""
     ss.tick = {"iterations": 0, "seconds": 0.0, "rate": 0.0}
@@ -85,45 +85,50 @@ def restart(config: TrainConfig) -> None:
     ss.tick = {"iterations": 0, "seconds": 0.0, "rate": 0.0}
 
 
-# ---------------------------------------------------------------- playback callbacks
-def play() -> None:
-    if not trainer().status:
-        st.session_state.running = True
+# ---------------------------------------------------------------- playback
+# Play/Pause is a value widget (key "playback"), not a button: a button's click is a one-shot
+# trigger that can be lost when it races the live fragment's timer reruns; a value is resent
+# with every rerun, so Pause always lands.
+def is_running() -> bool:
+    return st.session_state.get("playback") == "play" and not trainer().status
+
+
+def before_widgets() -> None:
+    """Settle the play state before the widgets are drawn (a diverged run cannot play)."""
+    ss = st.session_state
+    if ss.pop("pause_requested", False) or trainer().status:
+        ss.playback = "pause"
 
 
 def pause() -> None:
-    st.session_state.running = False
-
-
-def toggle() -> None:
-    pause() if st.session_state.running else play()
+    st.session_state.playback = "pause"
 
 
 def step_once() -> None:
-    st.session_state.running = False
+    pause()
     trainer().step(1)
 
 
 def step_d() -> None:
-    st.session_state.running = False
+    pause()
     trainer().step_d()
 
 
 def step_g() -> None:
-    st.session_state.running = False
+    pause()
     trainer().step_g()
 
 
 def reset() -> None:
     """Back to iteration 0 with the same seed: the same initial weights."""
-    st.session_state.running = False
+    pause()
     restart(trainer().config)
     st.session_state.notice = ""
 
 
 def new_seed() -> None:
     ss = st.session_state
-    ss.running = False
+    pause()
     seed = (trainer().config.seed + 1) % (2**31 - 1)
     ss[widget_key("seed")] = seed
     restart(trainer().config.replace(seed=seed))

@@ -79,11 +79,18 @@ def test_reset_returns_to_iteration_zero_with_the_same_weights(at):
     assert same(params(trainer(at).D), params(fresh.D))
 
 
-def test_play_and_pause_toggle_running(at):
-    at.button(key="btn_play").click().run()
-    assert at.session_state.running is True
-    at.button(key="btn_play").click().run()
-    assert at.session_state.running is False
+def test_play_and_pause_set_the_play_state(at):
+    at.button_group(key="playback").set_value("play").run()
+    assert at.session_state.playback == "play"
+    at.button_group(key="playback").set_value("pause").run()
+    assert at.session_state.playback == "pause"
+
+
+def test_step_pauses_a_playing_run(at):
+    at.button_group(key="playback").set_value("play").run()
+    at.button(key="btn_step").click().run()
+    assert at.session_state.playback == "pause"
+    assert not at.exception
 
 
 def test_learning_rate_applies_live_without_reset(at):

@@ -9,6 +9,10 @@ from .conftest import ARTIFACTS, wait_idle
 ITERATION = re.compile(r"Iteration ([\d,]+)")
 
 
+def playback(page, label: str):
+    return page.locator(".st-key-playback button", has_text=label)
+
+
 def iteration(page) -> int:
     text = page.locator(".st-key-status_line").first.inner_text()
     match = ITERATION.search(text)
@@ -25,16 +29,15 @@ def test_play_animates_and_pause_stops(page):
     assert iteration(page) == 0
     first_title = main_figure_title(page)
 
-    page.get_by_role("button", name="▶ Play").click()
-    deadline = time.time() + 30
+    playback(page, "Play").click()
+    deadline = time.time() + 60
     while time.time() < deadline and iteration(page) < 200:
         time.sleep(0.5)
     assert iteration(page) >= 200, "Play did not advance training in the browser"
     assert main_figure_title(page) != first_title, "the figure did not redraw"
     page.screenshot(path=str(ARTIFACTS / "live_playing.png"))
 
-    page.get_by_role("button", name="⏸ Pause").click()
-    page.get_by_role("button", name="▶ Play").wait_for()
+    playback(page, "Pause").click()
     wait_idle(page)
     time.sleep(0.5)
     paused_at = iteration(page)
