@@ -131,19 +131,24 @@ def model_controls() -> None:
     st.checkbox("Spectral norm on D", key=K("spectral_norm"))
 
 
-def display_controls() -> None:
+def display_defaults() -> None:
     ss = st.session_state
     ss.setdefault("layers", list(LAYERS))
     ss.setdefault("grid", 50)
     ss.setdefault("iters_per_frame", 20)
+
+
+def display_controls() -> None:
+    display_defaults()
     st.multiselect("Layers", LAYERS, key="layers", format_func=LAYER_LABELS.get)
     st.slider("Surface resolution", 20, 120, step=10, key="grid")
     st.slider("Iterations per frame", 1, 200, key="iters_per_frame",
               help="More trains faster; fewer animates more smoothly.")
 
 
-def sidebar():
-    """All control groups. Returns the slot, above them, where a bad value's message goes."""
+def sidebar(classroom: bool = False):
+    """All control groups (the basic ones only in classroom mode). Returns the slot, above
+    them, where a bad value's message goes."""
     with st.sidebar:
         st.header("Controls")
         error_slot = st.empty()
@@ -153,6 +158,9 @@ def sidebar():
             objective_controls()
         with st.expander("Training", expanded=True):
             training_controls()
+        if classroom:
+            display_defaults()
+            return error_slot
         with st.expander("Models"):
             model_controls()
         with st.expander("Display"):

@@ -54,7 +54,8 @@ _BASE_LAYOUT = dict(template="none", font=FONT, paper_bgcolor="white", plot_bgco
 
 # ------------------------------------------------------------------ main figure
 def main_figure(snap: "Snapshot", layers=LAYERS, *, title: str | None = None, height: int = 560,
-                zmin=None, zmax=None, show_colorbar=True) -> go.Figure:
+                zmin=None, zmax=None, show_colorbar=True, font_size: int | None = None
+                ) -> go.Figure:
     """The data plane: D's surface, its decision contour, samples, G's push and latent grid.
 
     `layers` is any subset of LAYERS. `zmin`/`zmax` fix the colour range of a critic/score
@@ -91,8 +92,9 @@ def main_figure(snap: "Snapshot", layers=LAYERS, *, title: str | None = None, he
     plot_px = max(height - top - 80, 100)        # plot height if the legend takes ~2 rows
     layout = dict(
         _BASE_LAYOUT, height=height, uirevision="main-figure",
+        font=dict(FONT, size=font_size or FONT["size"]),
         title=dict(text=title, x=0.5, xanchor="center", yref="container",
-                   y=1 - 8 / height, yanchor="top", font=dict(size=19)),
+                   y=1 - 8 / height, yanchor="top", font=dict(size=(font_size or 15) + 4)),
         margin=dict(l=45, r=25, t=top, b=30),
         xaxis=dict(_AXIS, range=[xmin, xmax], constrain="domain"),
         yaxis=dict(_AXIS, range=[ymin, ymax], constrain="domain", scaleanchor="x",

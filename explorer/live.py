@@ -80,6 +80,8 @@ def status_line(snap) -> None:
 def main_frame(trainer, grid: int, layers) -> tuple:
     """The snapshot and the main figure: what changes every frame."""
     snap = trainer.snapshot(grid=grid, n_samples=LIVE_SAMPLES, w1_samples=0)
+    if st.session_state.get("present"):
+        return snap, figures.main_figure(snap, layers, height=820, font_size=22)
     return snap, figures.main_figure(snap, layers, height=600)
 
 
@@ -124,6 +126,9 @@ def live_area() -> None:
         trainer = session.trainer()
         snap, main = main_frame(trainer, int(st.session_state.grid), st.session_state.layers)
         status_line(snap)
+        if st.session_state.get("present"):
+            st.plotly_chart(main, key="main_figure", config={"displayModeBar": False})
+            return
         left, right = st.columns([3, 2])
         with left:
             st.plotly_chart(main, key="main_figure", config={"displayModeBar": False})
@@ -134,9 +139,12 @@ def live_area() -> None:
     tick()
 
 
-def page() -> None:
+def page(present: bool = False) -> None:
+    """The live page; `present` is the projector layout: one large figure, large fonts."""
     ss = st.session_state
-    st.caption("Real data in green, generated samples in purple, the background is what the "
+    ss.present = present
+    if not present:
+        st.caption("Real data in green, generated samples in purple, the background is what the "
                "discriminator believes; orange arrows show where the generator's loss pushes "
                "each sample.")
     if ss.notice:

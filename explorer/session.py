@@ -20,15 +20,15 @@ def widget_key(name: str) -> str:
     return f"cfg_{name}"
 
 
-def init(config: TrainConfig | None = None) -> None:
+def init(config: TrainConfig | None = None, notice: str = "") -> None:
     """Create this session's run (once) and seed every config widget with its value."""
     ss = st.session_state
     if "trainer" in ss:
         return
     config = (config or TrainConfig()).resolved()
+    ss.notice = notice
     ss.trainer = Trainer(config)
     ss.playback = "pause"
-    ss.notice = ""
     ss.config_error = ""
     ss.tick = {"iterations": 0, "seconds": 0.0, "rate": 0.0}
     load_widgets(config)

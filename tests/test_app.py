@@ -165,3 +165,37 @@ def test_layers_toggle_traces(at):
     at.multiselect(key="layers").set_value(["real", "fake"]).run()
     names = {trace.get("name") for trace in plotly_specs(at)[0]["data"]}
     assert names == {"real", "generated"}
+
+
+def test_a_link_opens_the_same_run():
+    app = AppTest.from_file(APP, default_timeout=60)
+    app.query_params.update({"loss": "hinge", "lr_d": "0.004", "dataset": "grid", "seed": "7"})
+    app.run()
+    assert not app.exception
+    config = trainer(app).config
+    assert (config.loss, config.lr_d, config.dataset, config.seed) == ("hinge", 0.004, "grid", 7)
+    assert config.std == 0.05
+    assert app.number_input(key="cfg_lr_d").value == 0.004
+
+
+def test_a_bad_link_value_is_ignored_with_a_notice():
+    app = AppTest.from_file(APP, default_timeout=60)
+    app.query_params.update({"lr_d": "-3", "k": "4"})
+    app.run()
+    assert not app.exception
+    assert trainer(app).config.k == 4 and trainer(app).config.lr_d == TrainConfig().lr_d
+    assert any("lr_d" in i.value for i in app.info)
+
+
+def test_changes_are_written_to_the_url(at):
+    at.selectbox(key="cfg_loss").set_value("lsgan").run()
+    assert at.query_params["loss"] == ["lsgan"] or at.query_params["loss"] == "lsgan"
+
+
+def test_classroom_link_hides_advanced_controls():
+    app = AppTest.from_file(APP, default_timeout=60)
+    app.query_params.update({"classroom": "1"})
+    app.run()
+    assert not app.exception
+    keys = {w.key for w in app.number_input}
+    assert "cfg_lr_d" in keys and "cfg_g_width" not in keys
