@@ -50,6 +50,12 @@ class History:
             return {}
         return {name: float(v) for name, v in zip(self.columns, self._data[self._n - 1])}
 
+    def truncated(self, iteration: int) -> "History":
+        """A copy holding only the rows up to and including `iteration`."""
+        state = self.state()
+        state["rows"] = state["rows"][state["rows"][:, 0] <= iteration]
+        return History.from_state(state)
+
     def state(self) -> dict:
         return {"columns": list(self.columns[1:]), "capacity": self.capacity,
                 "stride": self.stride, "rows": self._data[: self._n].copy()}

@@ -88,12 +88,8 @@ def _arrays_bytes(trainer) -> bytes:
 
 
 def _state_bytes(trainer) -> bytes:
-    state = {"G": trainer.G.state_dict(), "D": trainer.D.state_dict(),
-             "opt_g": trainer.opt_g.state_dict(), "opt_d": trainer.opt_d.state_dict(),
-             "rng": {name: getattr(trainer, name).get_state()
-                     for name in ("rng_data", "rng_latent", "rng_noise")}}
     out = io.BytesIO()
-    torch.save(state, out)
+    torch.save(trainer.state(), out)
     return out.getvalue()
 
 
@@ -174,12 +170,7 @@ def _config_from_json(data: dict) -> dict:
 
 
 def _restore(trainer, header: dict, arrays: dict, state: dict) -> None:
-    trainer.G.load_state_dict(state["G"])
-    trainer.D.load_state_dict(state["D"])
-    trainer.opt_g.load_state_dict(state["opt_g"])
-    trainer.opt_d.load_state_dict(state["opt_d"])
-    for name, rng_state in state["rng"].items():
-        getattr(trainer, name).set_state(rng_state)
+    trainer.load_state(state)
     trainer.iteration = int(header["iteration"])
     trainer.status = str(header["status"])
     for name in ("history", "metric_history"):

@@ -32,6 +32,17 @@ def use_one_thread() -> None:
         torch.set_num_threads(1)
 
 
+def _cloned(tree):
+    """A deep copy of a (nested) state dict's tensors, so later training cannot change it."""
+    if isinstance(tree, torch.Tensor):
+        return tree.detach().clone()
+    if isinstance(tree, dict):
+        return {k: _cloned(v) for k, v in tree.items()}
+    if isinstance(tree, (list, tuple)):
+        return type(tree)(_cloned(v) for v in tree)
+    return tree
+
+
 def make_optimizer(name: str, params, lr: float, config: TrainConfig) -> torch.optim.Optimizer:
     params = list(params)
     if name == "adam":
@@ -62,6 +73,7 @@ class Trainer:
         self.record_every = record_every
         self.max_records = max_records
         self.records: list[Snapshot] = []
+        self.checkpoints: list[dict] = []   # state at each record, for "continue from here"
         self._record(grid=40)
 
     # ------------------------------------------------------------------ settings
@@ -302,6 +314,52 @@ class Trainer:
             k: (np.nan if snap.metrics.get(k) is None else float(snap.metrics[k]))
             for k in METRIC_COLUMNS})
         self.records.append(snap)
+        self.checkpoints.append(self.state())
         if len(self.records) > self.max_records:
             self.records = self.records[::2]
+            self.checkpoints = self.checkpoints[::2]
             self.record_every *= 2
+
+    # ------------------------------------------------------------------ state, replay, fork
+    def state(self) -> dict:
+        """Copies of all that the future of the run depends on: weights, optimizer states and
+        random streams. load_state(state()) continues bit-identically."""
+        return {"G": _cloned(self.G.state_dict()), "D": _cloned(self.D.state_dict()),
+                "opt_g": _cloned(self.opt_g.state_dict()),
+                "opt_d": _cloned(self.opt_d.state_dict()),
+                "rng": {name: getattr(self, name).get_state()
+                        for name in ("rng_data", "rng_latent", "rng_noise")},
+                "iteration": self.iteration}
+
+    def load_state(self, state: dict) -> None:
+        self.G.load_state_dict(state["G"])
+        self.D.load_state_dict(state["D"])
+        self.opt_g.load_state_dict(state["opt_g"])
+        self.opt_d.load_state_dict(state["opt_d"])
+        for name, rng_state in state["rng"].items():
+            getattr(self, name).set_state(rng_state)
+        self.iteration = int(state.get("iteration", self.iteration))
+
+    def fork(self, index: int, **changes) -> "Trainer":
+        """A new run that continues from recorded point `index` (see `records`), with live
+        settings changed; its history is this run's up to that point."""
+        from .config import LIVE_FIELDS
+
+        not_live = set(changes) - LIVE_FIELDS
+        if not_live:
+            raise ValueError(f"{', '.join(sorted(not_live))}: cannot change on a fork "
+                             f"(it needs new networks or data)")
+        if not 0 <= index < len(self.checkpoints):
+            raise ValueError(f"index: no recorded point {index} (0..{len(self.checkpoints) - 1})")
+        state = self.checkpoints[index]
+        child = Trainer(self.config, record_every=self.record_every,
+                        max_records=self.max_records)
+        child.load_state(state)
+        if changes:
+            child.update(**changes)
+        upto = state["iteration"]
+        child.history = self.history.truncated(upto)
+        child.metric_history = self.metric_history.truncated(upto)
+        child.records = self.records[: index + 1]
+        child.checkpoints = self.checkpoints[: index + 1]
+        return child
