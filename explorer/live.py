@@ -77,9 +77,34 @@ def status_line(snap) -> None:
     st.container(key="status_line").markdown(" · ".join(parts))
 
 
-def main_frame(trainer, grid: int, layers) -> tuple:
-    """The snapshot and the main figure: what changes every frame."""
-    snap = trainer.snapshot(grid=grid, n_samples=LIVE_SAMPLES, w1_samples=0)
+def timeline() -> int | None:
+    """When paused, a slider back through the recorded points; returns the chosen record's
+    index, or None for "now". "Continue from here" forks the run there."""
+    trainer = session.trainer()
+    if session.is_running() or len(trainer.records) < 2:
+        return None
+    points = [r.iteration for r in trainer.records]
+    last = len(points)          # one past the records: the run as it is now
+    c1, c2 = st.columns([5, 1], vertical_alignment="bottom")
+    index = c1.slider("Timeline (recorded every "
+                      f"{trainer.record_every:,} iterations)", 0, last, value=last,
+                      format="%d", help="Drag back to replay the run; release at the end for "
+                      "the present.")
+    if index == last:
+        return None
+    c2.button("Continue from here", key="btn_fork", on_click=session.continue_from,
+              args=(index,), icon=":material/call_split:",
+              help="Start a new run from this point with the current settings")
+    st.caption(f"Replaying iteration {points[index]:,} of {trainer.iteration:,}.")
+    return index
+
+
+def main_frame(trainer, grid: int, layers, replay: int | None = None) -> tuple:
+    """The snapshot and the main figure: what changes every frame (a record when replaying)."""
+    if replay is not None:
+        snap = trainer.records[replay]
+    else:
+        snap = trainer.snapshot(grid=grid, n_samples=LIVE_SAMPLES, w1_samples=0)
     if st.session_state.get("present"):
         return snap, figures.main_figure(snap, layers, height=820, font_size=22)
     return snap, figures.main_figure(snap, layers, height=600)
@@ -120,11 +145,14 @@ def live_area() -> None:
     """The animated part: re-run every TICK_SECONDS while playing, never otherwise."""
     period = TICK_SECONDS if session.is_running() else None
 
+    replay = timeline()
+
     @st.fragment(run_every=period)
     def tick():
         advance()
         trainer = session.trainer()
-        snap, main = main_frame(trainer, int(st.session_state.grid), st.session_state.layers)
+        snap, main = main_frame(trainer, int(st.session_state.grid), st.session_state.layers,
+                                replay)
         status_line(snap)
         if st.session_state.get("present"):
             st.plotly_chart(main, key="main_figure", config={"displayModeBar": False})

@@ -133,3 +133,13 @@ def new_seed() -> None:
     ss[widget_key("seed")] = seed
     restart(trainer().config.replace(seed=seed))
     ss.notice = f"New seed {seed}: the run restarted from iteration 0."
+
+
+def continue_from(index: int) -> None:
+    """Fork the run at recorded point `index` with the current settings; play on from it."""
+    ss = st.session_state
+    parent = trainer()
+    ss.trainer = parent.fork(index)
+    ss.tick = {"iterations": 0, "seconds": 0.0, "rate": 0.0}
+    ss.notice = (f"Continuing from iteration {ss.trainer.iteration:,} with the current "
+                 f"settings; the later part of the previous run was left behind.")

@@ -199,3 +199,19 @@ def test_classroom_link_hides_advanced_controls():
     assert not app.exception
     keys = {w.key for w in app.number_input}
     assert "cfg_lr_d" in keys and "cfg_g_width" not in keys
+
+
+def test_timeline_replays_and_continue_forks(at):
+    t = trainer(at)
+    t.step(250)                       # records at 0, 100, 200
+    at.run()
+    slider = at.slider[0]
+    assert slider.max == len(t.records) == 3
+    slider.set_value(1).run()
+    spec = plotly_specs(at)[0]
+    assert "iteration 100" in json.dumps(spec["layout"]["title"])
+    at.button(key="btn_fork").click().run()
+    assert not at.exception
+    forked = trainer(at)
+    assert forked is not t and forked.iteration == 100
+    assert any("Continuing from iteration 100" in i.value for i in at.info)
