@@ -6,7 +6,9 @@ import time
 
 import streamlit as st
 
-from . import figures, session
+from gan_core.records import MAX_RECORD_BYTES, run_bytes
+
+from . import export, figures, session
 
 TICK_SECONDS = 0.1
 SIDE_CHART_SECONDS = 1.0
@@ -99,6 +101,40 @@ def timeline() -> int | None:
     return index
 
 
+def export_bar(replay: int | None) -> None:
+    """Downloads of the run (paused only): files are made when a button is clicked."""
+    trainer = session.trainer()
+    if session.is_running():
+        return
+    records = list(trainer.records[: None if replay is None else replay + 1])
+    layers = list(st.session_state.layers) or list(figures.LAYERS)
+    shown = trainer.iteration if replay is None else records[-1].iteration
+    stem = f"gan-{trainer.config.dataset}-{trainer.config.loss}-it{shown}"
+
+    def frame() -> bytes:
+        snap = records[-1] if replay is not None else trainer.snapshot(grid=80)
+        return export.export_bytes("png", [snap], layers=layers)
+
+    with st.expander("Export this run", icon=":material/download:"):
+        cols = st.columns(4)
+        cols[0].download_button("Animation (HTML)", lambda: export.export_bytes(
+            "html", records, layers=layers), f"{stem}.html", "text/html", on_click="ignore",
+            help="Self-contained: opens in any browser, no server", key="dl_html")
+        cols[1].download_button("Animation (GIF)", lambda: export.export_bytes(
+            "gif", records, layers=layers), f"{stem}.gif", "image/gif", on_click="ignore",
+            help="For slides", key="dl_gif")
+        cols[2].download_button("This frame (PNG)", frame, f"{stem}.png", "image/png",
+                                on_click="ignore", key="dl_png")
+        cols[3].download_button("Run record (.zip)", lambda: run_bytes(trainer), f"{stem}.zip",
+                                "application/zip",
+                                on_click="ignore", key="dl_record",
+                                help="Config, history, replay snapshots and weights")
+        st.file_uploader("Open a run record (.zip)", type=["zip"], key="record_upload",
+                         on_change=session.open_uploaded_record,
+                         help=f"At most {MAX_RECORD_BYTES >> 20} MB; a file is only read, "
+                              "never executed")
+
+
 def main_frame(trainer, grid: int, layers, replay: int | None = None) -> tuple:
     """The snapshot and the main figure: what changes every frame (a record when replaying)."""
     if replay is not None:
@@ -146,6 +182,7 @@ def live_area() -> None:
     period = TICK_SECONDS if session.is_running() else None
 
     replay = timeline()
+    export_bar(replay)
 
     @st.fragment(run_every=period)
     def tick():

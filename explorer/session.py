@@ -11,6 +11,7 @@ from dataclasses import fields
 import streamlit as st
 
 from gan_core.config import LIVE_FIELDS, ConfigError, TrainConfig
+from gan_core.records import RecordError, load_run
 from gan_core.training import Trainer
 
 CONFIG_FIELDS = tuple(f.name for f in fields(TrainConfig))
@@ -143,3 +144,24 @@ def continue_from(index: int) -> None:
     ss.tick = {"iterations": 0, "seconds": 0.0, "rate": 0.0}
     ss.notice = (f"Continuing from iteration {ss.trainer.iteration:,} with the current "
                  f"settings; the later part of the previous run was left behind.")
+
+
+def open_uploaded_record() -> None:
+    upload = st.session_state.get("record_upload")
+    if upload is not None:
+        open_record(upload.getvalue(), upload.name)
+
+
+def open_record(data: bytes, name: str) -> None:
+    """Replace the run by a saved record; a bad file leaves the run as it was and says why."""
+    ss = st.session_state
+    try:
+        loaded = load_run(data)
+    except RecordError as err:
+        ss.notice = f"Could not open {name}: {err}"
+        return
+    pause()
+    ss.trainer = loaded
+    ss.tick = {"iterations": 0, "seconds": 0.0, "rate": 0.0}
+    load_widgets(loaded.config)
+    ss.notice = f"Opened {name}: iteration {loaded.iteration:,}."

@@ -36,13 +36,18 @@ class RecordError(ValueError):
 def save_run(trainer, path) -> Path:
     """Write `trainer`'s whole run to `path` (a .zip file); returns the path."""
     path = Path(path)
+    path.write_bytes(run_bytes(trainer))   # one write: no half-written record on a crash
+    return path
+
+
+def run_bytes(trainer) -> bytes:
+    """The run record of `trainer` as the bytes of a .zip file."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("record.json", json.dumps(_header(trainer), indent=1))
         zf.writestr("arrays.npz", _arrays_bytes(trainer))
         zf.writestr("state.pt", _state_bytes(trainer))
-    path.write_bytes(buffer.getvalue())   # one write: no half-written record on a crash
-    return path
+    return buffer.getvalue()
 
 
 def load_run(source):

@@ -215,3 +215,39 @@ def test_timeline_replays_and_continue_forks(at):
     forked = trainer(at)
     assert forked is not t and forked.iteration == 100
     assert any("Continuing from iteration 100" in i.value for i in at.info)
+
+
+def test_export_buttons_make_files_on_demand(at):
+    trainer(at).step(120)
+    at.run()
+    assert not at.exception
+    labels = {b.label for b in at.get("download_button")}
+    assert {"Animation (HTML)", "Animation (GIF)", "This frame (PNG)",
+            "Run record (.zip)"} <= labels
+
+
+def test_open_record_replaces_the_run_and_a_bad_file_is_refused():
+    from explorer import session
+    from gan_core.records import run_bytes
+
+    def app():
+        import streamlit as st
+
+        from explorer import session
+        session.init()
+        if st.session_state.get("upload") is not None:
+            session.open_record(st.session_state.upload, "run.zip")
+
+    other = Trainer(TrainConfig(loss="hinge", seed=3).resolved())
+    other.step(5)
+    at = AppTest.from_function(app, default_timeout=60)
+    at.session_state["upload"] = b"not a zip"
+    at.run()
+    assert not at.exception
+    assert at.session_state.trainer.iteration == 0
+    assert "Could not open run.zip: not a run record" in at.session_state.notice
+    at.session_state["upload"] = run_bytes(other)
+    at.run()
+    loaded = at.session_state.trainer
+    assert loaded.iteration == 5 and loaded.config == other.config
+    assert at.session_state[session.widget_key("loss")] == "hinge"
