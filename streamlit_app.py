@@ -1,7 +1,7 @@
 """GAN dynamics explorer: `streamlit run streamlit_app.py`. Thin: page setup and routing."""
 import streamlit as st
 
-from explorer import controls, dirac_view, links, live, session
+from explorer import compare_view, controls, dirac_view, links, live, session
 
 st.set_page_config(page_title="GAN dynamics explorer", page_icon="🎯", layout="wide")
 
@@ -24,6 +24,8 @@ def live_page() -> None:
 pages = [
     st.Page(live_page, title="Live", icon=":material/play_circle:", url_path="live",
             default=True),
+    st.Page(compare_view.page, title="Compare", icon=":material/view_module:",
+            url_path="compare"),
     st.Page(dirac_view.page, title="Dirac-GAN", icon=":material/cyclone:", url_path="dirac"),
 ]
 st.navigation(pages, position="top").run()

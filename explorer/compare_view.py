@@ -1,0 +1,200 @@
+"""The Compare page: 2–6 variants of the current settings, trained in lockstep (same data
+batches, latent noise and initial weights), as small multiples with shared metric charts."""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from gan_core.batched import PRESETS, Group, describe
+from gan_core.config import ConfigError, TrainConfig, parse_value
+
+from . import figures, session
+
+TICK_SECONDS = 0.15
+PANEL_SAMPLES = 300
+PANEL_GRID = 36
+PANEL_LAYERS = ("surface", "contour", "real", "fake", "push")
+MIN_VARIANTS, MAX_VARIANTS = 2, 6
+PRESET_TITLES = {"objectives": "the six objectives", "k": "k = 1 / 5 / 10",
+                 "ttur": "equal vs two-time-scale learning rates", "r1": "with and without R1"}
+# metric -> (title, True when larger is better)
+METRICS = {"modes_covered": ("modes covered", True), "high_quality": ("high quality", True),
+           "reverse_kl": ("reverse KL", False), "w1": ("w1", False)}
+
+
+def parse_variants(text: str) -> list[dict]:
+    """One variant per line: `field=value, field=value` (an empty line is skipped; a line
+    `base` is the current settings unchanged). ConfigError names the line and the field."""
+    variants = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        line = line.strip()
+        if not line:
+            continue
+        overrides = {}
+        if line != "base":
+            for part in line.split(","):
+                name, sep, value = part.partition("=")
+                if not sep:
+                    raise ConfigError(f"line {number}: expected field=value, got {part.strip()!r}")
+                try:
+                    overrides[name.strip()] = parse_value(name.strip(), value)
+                except ConfigError as err:
+                    raise ConfigError(f"line {number}: {err}") from None
+        variants.append(overrides)
+    if not MIN_VARIANTS <= len(variants) <= MAX_VARIANTS:
+        raise ConfigError(f"variants: between {MIN_VARIANTS} and {MAX_VARIANTS}, "
+                          f"got {len(variants)}")
+    return variants
+
+
+def variants_text(variants: list[dict]) -> str:
+    return "\n".join(describe(v) for v in variants)
+
+
+def _set_preset() -> None:
+    ss = st.session_state
+    ss.compare_text = variants_text(PRESETS[ss.compare_preset])
+    build_group()
+
+
+def build_group() -> None:
+    """A new lockstep group from the current settings and the variants text."""
+    ss = st.session_state
+    ss.compare_playback = "pause"
+    try:
+        variants = parse_variants(ss.compare_text)
+        ss.compare_group = Group(session.trainer().config, variants)
+        ss.compare_error = ""
+    except ConfigError as err:
+        ss.compare_error = str(err)
+
+
+def _step() -> None:
+    st.session_state.compare_playback = "pause"
+    st.session_state.compare_group.step(1)
+
+
+def init() -> None:
+    ss = st.session_state
+    session.init()
+    if "compare_text" not in ss:
+        ss.compare_preset = "objectives"
+        ss.compare_text = variants_text(PRESETS["objectives"])
+        ss.compare_playback = "pause"
+        ss.compare_error = ""
+        build_group()
+
+
+def running() -> bool:
+    return st.session_state.get("compare_playback") == "play"
+
+
+def editor() -> None:
+    ss = st.session_state
+    base: TrainConfig = session.trainer().config
+    st.caption(f"Base: the Live page's settings — {base.loss} on {base.dataset}, k={base.k}, "
+               f"lr D {base.lr_d:g} / G {base.lr_g:g}, seed {base.seed}. Every variant starts "
+               "from the same weights and sees the same batches.")
+    c1, c2 = st.columns([1, 2])
+    c1.selectbox("Preset", list(PRESETS), key="compare_preset", format_func=PRESET_TITLES.get,
+                 on_change=_set_preset)
+    c2.text_area("Variants, one per line (field=value, ...)", key="compare_text", height=150,
+                 on_change=build_group,
+                 help="e.g. `loss=wgan-gp, k=5` — any setting of the Live page by its name")
+    if ss.compare_error:
+        st.error(ss.compare_error)
+
+
+def playback() -> None:
+    cols = st.columns([1.4, 1, 1, 3])
+    cols[0].segmented_control("Compare playback", ["play", "pause"], key="compare_playback",
+                              required=True, label_visibility="collapsed", width="stretch",
+                              format_func={"play": ":material/play_arrow: Play all",
+                                           "pause": ":material/pause: Pause"}.get)
+    cols[1].button("Step", key="cmp_step", on_click=_step, icon=":material/skip_next:",
+                   width="stretch")
+    cols[2].button("Reset", key="cmp_reset", on_click=build_group,
+                   icon=":material/restart_alt:", width="stretch")
+
+
+def shared_range(snaps) -> tuple[float | None, float | None]:
+    """One colour range for every critic/score panel, so the panels compare at a glance."""
+    ranges = [figures.surface_range(s) for s in snaps if s.surface_kind != "probability"]
+    if not ranges:
+        return None, None
+    half = max(max(abs(lo - 0.0), abs(hi - 0.0)) for lo, hi in ranges)
+    return -half, half
+
+
+def panels(group: Group) -> None:
+    snaps = group.snapshots(grid=PANEL_GRID, w1_samples=0)
+    zmin, zmax = shared_range(snaps)
+    cols = st.columns(3)
+    for i, (label, snap) in enumerate(zip(group.labels, snaps)):
+        with cols[i % 3]:
+            fig = figures.main_figure(snap, PANEL_LAYERS, title=f"{label} · it {snap.iteration:,}",
+                                      height=380, zmin=zmin, zmax=zmax, show_colorbar=False)
+            st.plotly_chart(fig, key=f"panel_{i}", config={"displayModeBar": False})
+            status = snap.status or ("collapsed" if snap.metrics.get("collapsed") else "")
+            if status:
+                st.caption(f":red[{status}]")
+
+
+def metric_table(group: Group) -> pd.DataFrame:
+    """The latest recorded figures per variant, the best of each column starred."""
+    rows = {}
+    for label, member in zip(group.labels, group.members):
+        last = member.metric_history.last()
+        rows[label] = {name: last.get(name, np.nan) for name in METRICS}
+        rows[label]["status"] = member.status or "ok"
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    shown = table.copy().astype(object)
+    for name, (title, larger) in METRICS.items():
+        values = table[name].astype(float)
+        finite = values[np.isfinite(values)]
+        best = (finite.max() if larger else finite.min()) if finite.nunique() > 1 else np.nan
+        shown[name] = [("—" if not np.isfinite(v) else
+                        f"{v:.3g}" + (" ★" if np.isfinite(best) and v == best else ""))
+                       for v in values]
+    return shown.rename(columns={k: v[0] for k, v in METRICS.items()})
+
+
+def shared_charts(group: Group) -> None:
+    metric_histories = {label: m.metric_history.as_arrays()
+                        for label, m in zip(group.labels, group.members)}
+    histories = {label: m.history.as_arrays() for label, m in zip(group.labels, group.members)}
+    cols = st.columns(3)
+    charts = [(metric_histories, key, title) for key, (title, _) in METRICS.items()]
+    charts += [(histories, "d_loss", "D loss"), (histories, "g_loss", "G loss")]
+    for i, (source, key, title) in enumerate(charts):
+        with cols[i % 3]:
+            st.plotly_chart(figures.compare_histories_figure(source, key, title=title),
+                            key=f"cmp_chart_{key}", config={"displayModeBar": False})
+
+
+def page() -> None:
+    init()
+    ss = st.session_state
+    st.header("Compare")
+    editor()
+    group: Group | None = ss.get("compare_group")
+    if group is None:
+        return
+    playback()
+
+    @st.fragment(run_every=TICK_SECONDS if running() else None)
+    def tick():
+        start = time.perf_counter()
+        if running():
+            group.step(int(ss.get("iters_per_frame", 20)))
+        st.markdown(f"**Iteration {group.iteration:,}** · {len(group.labels)} variants"
+                    + (f" · tick {1e3 * (time.perf_counter() - start):.0f} ms"
+                       if running() else ""))
+        panels(group)
+        st.dataframe(metric_table(group), width="stretch")
+        shared_charts(group)
+
+    tick()

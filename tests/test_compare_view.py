@@ -1,0 +1,88 @@
+"""The Compare page through AppTest: presets, editing variants, stepping them in lockstep."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from explorer.compare_view import parse_variants
+from gan_core.config import ConfigError
+
+
+def compare_app() -> AppTest:
+    def app():
+        import sys
+        from pathlib import Path
+        root = str(Path.cwd())
+        if root not in sys.path:
+            sys.path.insert(0, root)
+        from explorer import compare_view
+        compare_view.page()
+    return AppTest.from_function(app, default_timeout=120).run()
+
+
+@pytest.fixture
+def at():
+    app = compare_app()
+    assert not app.exception
+    return app
+
+
+def panel_titles(at) -> list[str]:
+    titles = []
+    for chart in at.get("plotly_chart"):
+        spec = json.loads(chart.proto.spec)
+        text = spec["layout"].get("title", {}).get("text", "")
+        if " · it " in text:
+            titles.append(text)
+    return titles
+
+
+def test_opens_on_the_six_objectives(at):
+    group = at.session_state.compare_group
+    assert [c.loss for c in group.configs] == ["minimax", "nonsaturating", "wgan", "wgan-gp",
+                                               "lsgan", "hinge"]
+    assert len(panel_titles(at)) == 6
+
+
+def test_step_advances_every_variant_by_one(at):
+    at.button(key="cmp_step").click().run()
+    group = at.session_state.compare_group
+    assert group.iteration == 1
+    assert all(m.iteration == 1 for m in group.members)
+    assert all(t.endswith("it 1") for t in panel_titles(at))
+
+
+def test_adding_and_removing_variants(at):
+    at.text_area(key="compare_text").set_value("loss=hinge\nloss=lsgan, k=3\nbase").run()
+    group = at.session_state.compare_group
+    assert len(group.members) == 3
+    assert (group.configs[1].loss, group.configs[1].k) == ("lsgan", 3)
+    at.text_area(key="compare_text").set_value("loss=hinge\nbase").run()
+    assert len(at.session_state.compare_group.members) == 2
+    assert len(panel_titles(at)) == 2
+
+
+def test_preset_replaces_the_variants(at):
+    at.selectbox(key="compare_preset").set_value("k").run()
+    group = at.session_state.compare_group
+    assert [c.k for c in group.configs] == [1, 5, 10]
+
+
+def test_bad_variants_show_an_error_and_keep_the_group(at):
+    before = at.session_state.compare_group
+    at.text_area(key="compare_text").set_value("loss=foo\nbase").run()
+    assert not at.exception
+    assert any("loss" in e.value for e in at.error)
+    assert at.session_state.compare_group is before
+
+
+def test_parse_variants():
+    assert parse_variants("loss=wgan, k=5\nbase\n") == [{"loss": "wgan", "k": 5}, {}]
+    with pytest.raises(ConfigError, match="line 1: lr_d"):
+        parse_variants("lr_d=abc\nbase")
+    with pytest.raises(ConfigError, match="between 2 and 6"):
+        parse_variants("base")
+    with pytest.raises(ConfigError, match="field=value"):
+        parse_variants("loss\nbase")
