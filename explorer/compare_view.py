@@ -72,9 +72,9 @@ def build_group() -> None:
         ss.compare_error = str(err)
 
 
-def _step() -> None:
-    st.session_state.compare_playback = "pause"
-    st.session_state.compare_group.step(1)
+def _step(prefix: str) -> None:
+    st.session_state[f"{prefix}_playback"] = "pause"
+    st.session_state[f"{prefix}_group"].step(1)
 
 
 def init() -> None:
@@ -88,8 +88,8 @@ def init() -> None:
         build_group()
 
 
-def running() -> bool:
-    return st.session_state.get("compare_playback") == "play"
+def running(prefix: str) -> bool:
+    return st.session_state.get(f"{prefix}_playback") == "play"
 
 
 def editor() -> None:
@@ -108,15 +108,16 @@ def editor() -> None:
         st.error(ss.compare_error)
 
 
-def playback() -> None:
+def playback(prefix: str, on_reset) -> None:
+    """Play/Pause (a value widget: it cannot be lost to the timer's reruns), Step, Reset."""
     cols = st.columns([1.4, 1, 1, 3])
-    cols[0].segmented_control("Compare playback", ["play", "pause"], key="compare_playback",
+    cols[0].segmented_control(f"{prefix} playback", ["play", "pause"], key=f"{prefix}_playback",
                               required=True, label_visibility="collapsed", width="stretch",
                               format_func={"play": ":material/play_arrow: Play all",
                                            "pause": ":material/pause: Pause"}.get)
-    cols[1].button("Step", key="cmp_step", on_click=_step, icon=":material/skip_next:",
-                   width="stretch")
-    cols[2].button("Reset", key="cmp_reset", on_click=build_group,
+    cols[1].button("Step", key=f"{prefix}_step", on_click=_step, args=(prefix,),
+                   icon=":material/skip_next:", width="stretch")
+    cols[2].button("Reset", key=f"{prefix}_reset", on_click=on_reset,
                    icon=":material/restart_alt:", width="stretch")
 
 
@@ -129,14 +130,17 @@ def shared_range(snaps) -> tuple[float | None, float | None]:
     return -half, half
 
 
-def panels(group: Group) -> None:
+def panels(group: Group, height: int = 380) -> None:
     snaps = group.snapshots(grid=PANEL_GRID, w1_samples=0)
     zmin, zmax = shared_range(snaps)
-    cols = st.columns(3)
+    per_row = min(3, len(snaps))
+    cols = st.columns(per_row)
     for i, (label, snap) in enumerate(zip(group.labels, snaps)):
-        with cols[i % 3]:
-            fig = figures.main_figure(snap, PANEL_LAYERS, title=f"{label} · it {snap.iteration:,}",
-                                      height=380, zmin=zmin, zmax=zmax, show_colorbar=False)
+        with cols[i % per_row]:
+            title = f"{label} · it {snap.iteration:,}" if label else None
+            fig = figures.main_figure(snap, PANEL_LAYERS, title=title,
+                                      height=height, zmin=zmin, zmax=zmax,
+                                      show_colorbar=False)
             st.plotly_chart(fig, key=f"panel_{i}", config={"displayModeBar": False})
             status = snap.status or ("collapsed" if snap.metrics.get("collapsed") else "")
             if status:
@@ -175,26 +179,45 @@ def shared_charts(group: Group) -> None:
                             key=f"cmp_chart_{key}", config={"displayModeBar": False})
 
 
-def page() -> None:
-    init()
+def player(prefix: str, on_reset, stop_at: int | None = None, height: int = 380) -> None:
+    """Playback and the live area of the group in session_state[f"{prefix}_group"]; playing
+    stops by itself at `stop_at` iterations."""
     ss = st.session_state
-    st.header("Compare")
-    editor()
-    group: Group | None = ss.get("compare_group")
-    if group is None:
-        return
-    playback()
+    group: Group = ss[f"{prefix}_group"]
+    playback(prefix, on_reset)
 
-    @st.fragment(run_every=TICK_SECONDS if running() else None)
+    @st.fragment(run_every=TICK_SECONDS if running(prefix) else None)
     def tick():
         start = time.perf_counter()
-        if running():
-            group.step(int(ss.get("iters_per_frame", 20)))
-        st.markdown(f"**Iteration {group.iteration:,}** · {len(group.labels)} variants"
-                    + (f" · tick {1e3 * (time.perf_counter() - start):.0f} ms"
-                       if running() else ""))
-        panels(group)
+        if running(prefix):
+            n = int(ss.get("iters_per_frame", 20))
+            group.step(n if stop_at is None else max(0, min(n, stop_at - group.iteration)))
+            if stop_at is not None and group.iteration >= stop_at:
+                ss[f"{prefix}_stop"] = True
+                st.rerun()
+        took = f" · tick {1e3 * (time.perf_counter() - start):.0f} ms" if running(prefix) else ""
+        goal = f" of {stop_at:,}" if stop_at else ""
+        st.container(key=f"{prefix}_status").markdown(
+            f"**Iteration {group.iteration:,}**{goal} · {len(group.labels)} "
+            f"run{'s' if len(group.labels) > 1 else ''}{took}")
+        panels(group, height)
         st.dataframe(metric_table(group), width="stretch")
         shared_charts(group)
 
     tick()
+
+
+def settle(prefix: str) -> None:
+    """Before the widgets: a run that reached its goal pauses."""
+    if st.session_state.pop(f"{prefix}_stop", False):
+        st.session_state[f"{prefix}_playback"] = "pause"
+
+
+def page() -> None:
+    init()
+    settle("compare")
+    st.header("Compare")
+    editor()
+    if st.session_state.get("compare_group") is None:
+        return
+    player("compare", build_group)

@@ -53,7 +53,7 @@ def make_optimizer(name: str, params, lr: float, config: TrainConfig) -> torch.o
 
 
 class Trainer:
-    def __init__(self, config: TrainConfig, record_every: int = 100, max_records: int = 200):
+    def __init__(self, config: TrainConfig, record_every: int = 100, max_records: int = 120):
         use_one_thread()
         self.config = config
         self.data = make_distribution(config)

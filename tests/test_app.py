@@ -251,3 +251,26 @@ def test_open_record_replaces_the_run_and_a_bad_file_is_refused():
     loaded = at.session_state.trainer
     assert loaded.iteration == 5 and loaded.config == other.config
     assert at.session_state[session.widget_key("loss")] == "hinge"
+
+
+def test_a_diverging_run_stops_says_so_and_can_be_reset(at):
+    at.selectbox(key="cfg_loss").set_value("lsgan").run()
+    at.selectbox(key="cfg_opt_d").set_value("sgd").run()
+    at.selectbox(key="cfg_opt_g").set_value("sgd").run()
+    at.number_input(key="cfg_lr_d").set_value(10.0).run()
+    at.number_input(key="cfg_lr_g").set_value(10.0).run()
+    at.button_group(key="playback").set_value("play").run()
+    for _ in range(20):
+        if trainer(at).status:
+            break
+        at.button(key="btn_step").click().run()
+    t = trainer(at)
+    assert t.status.startswith("diverged at iteration")
+    assert all(torch.isfinite(p).all() for p in t.G.parameters())
+    assert len(t.history) == t.iteration, "the history up to the last good iteration stays"
+    at.run()
+    assert not at.exception
+    assert at.session_state.playback == "pause"
+    assert any("diverged at iteration" in m.value for m in at.markdown)
+    at.button(key="btn_reset").click().run()
+    assert trainer(at).status == "" and trainer(at).iteration == 0

@@ -47,7 +47,7 @@ def test_opens_on_the_six_objectives(at):
 
 
 def test_step_advances_every_variant_by_one(at):
-    at.button(key="cmp_step").click().run()
+    at.button(key="compare_step").click().run()
     group = at.session_state.compare_group
     assert group.iteration == 1
     assert all(m.iteration == 1 for m in group.members)
