@@ -17,7 +17,7 @@ def live_page() -> None:
     controls.show_config_error(error_slot)
     links.write_query(session.trainer().config)
     if not links.flag(query, "present"):
-        st.title("GAN dynamics explorer")
+        st.markdown("## GAN dynamics explorer")
     live.page(present=links.flag(query, "present"))
 
 

@@ -78,7 +78,8 @@ def portrait_figure(config: dirac.DiracConfig, path: np.ndarray) -> go.Figure:
     layout = dict(template="none", font=FONT, height=560, margin=dict(l=55, r=20, t=50, b=50),
                   title=dict(text=f"{config.objective} · {config.updates} · h = {config.h}",
                              x=0.5),
-                  xaxis=dict(title="θ (generator)", range=[-extent, extent], zeroline=True),
+                  xaxis=dict(title="θ (generator)", range=[-extent, extent], zeroline=True,
+                             constrain="domain"),
                   yaxis=dict(title="ψ (discriminator)", range=[-extent, extent],
                              scaleanchor="x", zeroline=True),
                   legend=dict(orientation="h", y=-0.15, x=0.5, xanchor="center"))

@@ -86,14 +86,15 @@ def timeline() -> int | None:
     if session.is_running() or len(trainer.records) < 2:
         return None
     points = [r.iteration for r in trainer.records]
-    last = len(points)          # one past the records: the run as it is now
+    now = f"now ({trainer.iteration:,})"
     c1, c2 = st.columns([5, 1], vertical_alignment="bottom")
-    index = c1.slider("Timeline (recorded every "
-                      f"{trainer.record_every:,} iterations)", 0, last, value=last,
-                      format="%d", help="Drag back to replay the run; release at the end for "
-                      "the present.")
-    if index == last:
+    choice = c1.select_slider(
+        f"Timeline (recorded every {trainer.record_every:,} iterations)",
+        [f"{p:,}" for p in points] + [now], value=now,
+        help="Drag back to replay the run; back at the end for the present.")
+    if choice == now:
         return None
+    index = [f"{p:,}" for p in points].index(choice)
     c2.button("Continue from here", key="btn_fork", on_click=session.continue_from,
               args=(index,), icon=":material/call_split:",
               help="Start a new run from this point with the current settings")
@@ -181,6 +182,7 @@ def live_area() -> None:
     """The animated part: re-run every TICK_SECONDS while playing, never otherwise."""
     period = TICK_SECONDS if session.is_running() else None
 
+    area = st.container()           # the figure first, its timeline and export below it
     replay = timeline()
     export_bar(replay)
 
@@ -201,7 +203,8 @@ def live_area() -> None:
             for key, fig in current_side_charts(trainer, snap).items():
                 st.plotly_chart(fig, key=key, config={"displayModeBar": False})
 
-    tick()
+    with area:
+        tick()
 
 
 def page(present: bool = False) -> None:
