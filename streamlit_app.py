@@ -1,7 +1,7 @@
 """GAN dynamics explorer: `streamlit run streamlit_app.py`. Thin: page setup and routing."""
 import streamlit as st
 
-from explorer import compare_view, controls, dirac_view, links, live, session
+from explorer import compare_view, controls, dirac_view, lecture_view, links, live, session
 
 st.set_page_config(page_title="GAN dynamics explorer", page_icon="🎯", layout="wide")
 
@@ -26,6 +26,7 @@ pages = [
             default=True),
     st.Page(compare_view.page, title="Compare", icon=":material/view_module:",
             url_path="compare"),
+    st.Page(lecture_view.page, title="Lecture", icon=":material/school:", url_path="lecture"),
     st.Page(dirac_view.page, title="Dirac-GAN", icon=":material/cyclone:", url_path="dirac"),
 ]
 st.navigation(pages, position="top").run()
