@@ -7,9 +7,11 @@ advances every variant one iteration.
 
 Variants whose networks have the same shapes and the same update schedule (k, k_g, updates,
 batch size) train together in one batched pass (`_Stack`): each player's weights live in one
-flat (K, P) tensor, the K networks run as batched matmuls (torch.baddbmm), and one vectorised
-optimizer step applies each variant's own optimizer (Adam / SGD / RMSprop, its own lr, betas,
-momentum). Losses, regularisers (R1, R2, WGAN-GP, instance noise) and clipping are per variant.
+flat (K, P) tensor, the K networks run as batched matmuls (torch.baddbmm), and each variant's
+own optimizer (Adam through torch's fused Adam kernel, as Trainer; SGD / RMSprop vectorised;
+its own lr, betas, momentum) updates its row. Losses, regularisers (R1, R2, instance noise;
+WGAN-GP on the rows that use it only) and clipping are per variant. In float64 a batched
+variant matches a lone Trainer to ~1e-15; in float32 to rounding per step.
 The members' own G and D parameters and optimizer states are *views* of the stacked tensors, so
 `snapshot()`, `generate()`, `final_metrics()`, `update()` and `records.save_run()` of a member are
 Trainer's own code and always see the current weights. Other variants (different widths, depths,
@@ -51,6 +53,7 @@ STACK_FIELDS = ("latent_dim", "g_width", "g_depth", "d_width", "d_depth", "activ
 # Fields that decide what a data / latent generator produces, given its state.
 DATA_FIELDS = ("dataset", "n_modes", "radius", "grid_size", "spacing", "custom_points")
 ALIGN = 16                               # floats: 64 bytes
+FUSED_ADAM = getattr(torch, "_fused_adam_", None)   # the kernel of Adam(fused=True)
 THIN = 4               # layers with at most this many inputs or outputs use _BatchedLinear
 RMSPROP_ALPHA, EPS = 0.99, 1e-8          # torch.optim defaults, as Trainer uses them
 
@@ -319,9 +322,10 @@ class _Stack:
         """Per-variant D losses (K,) with regularisers, and the raw scores (K, B, 1)."""
         cfgs, D = self.configs, self.D
         real, fake = self._add_noise(real), self._add_noise(fake)
-        # Real and fake pass through D separately, as in Trainer: one pass over both would sum
-        # the bias gradients of WGAN and hinge (-1/B per real, +1/B per fake) in one order and
-        # leave rounding noise where Trainer gets exactly 0, which Adam's first steps amplify.
+        # Real and fake pass through D separately, as in Trainer. One pass over both sums the
+        # halves in another order, and cancellations that are exact in Trainer (a hidden bias
+        # of hinge / WGAN: the same sum of +-w/B over real and over fake) leave rounding noise
+        # there, which Adam's first step turns into a full +-lr step.
         penalties = [0.0] * self.K
         if any(c.r1 > 0 for c in cfgs):
             r, grad = obj.input_gradient(D, real)
@@ -337,25 +341,28 @@ class _Stack:
                     penalties[i] = penalties[i] + obj.zero_centred_penalty(grad[i], c.r2)
         else:
             f = D(fake)
-        losses = [obj.D_LOSSES[c.loss](r[i], f[i]) + penalties[i] for i, c in enumerate(cfgs)]
+        losses = [obj.D_LOSSES[c.loss](r[i], f[i]) for i, c in enumerate(cfgs)]
+        losses = [loss if isinstance(pen, float) else loss + pen
+                  for loss, pen in zip(losses, penalties)]
         if self.gp_rows:
             for i, gp in zip(self.gp_rows, self._gradient_penalties(real, fake)):
                 losses[i] = losses[i] + gp
         return torch.stack(losses), r, f
 
     def _gradient_penalties(self, real, fake) -> list[torch.Tensor]:
-        """WGAN-GP for the wgan-gp rows, as objectives.gradient_penalty, on their rows only."""
-        rows, B = self.gp_rows, self.batch_size
-        t = torch.stack([torch.rand(B, 1, generator=self.members[i].rng_noise) for i in rows])
-        if len(rows) == self.K:
-            D, r_, f_ = self.D, real, fake
-        else:
-            index = torch.tensor(rows)
-            D = lambda x: self.D(x, rows=index)          # noqa: E731
-            r_, f_ = real.index_select(0, index), fake.index_select(0, index)
-        _, grad = obj.input_gradient(D, t * r_ + (1 - t) * f_)
-        return [self.configs[i].gp_weight * ((grad[j].norm(dim=1) - 1) ** 2).mean()
-                for j, i in enumerate(rows)]
+        """WGAN-GP of the wgan-gp rows: objectives.gradient_penalty on each member's own D
+        (its parameters are views of its row), so only those rows pay for the double backward.
+        Its weight gradients land in the member's .grad; `_fold_penalty_grads` moves them."""
+        return [obj.gradient_penalty(self.members[i].D, real[i], fake[i],
+                                     self.configs[i].gp_weight, self.members[i].rng_noise)
+                for i in self.gp_rows]
+
+    def _fold_penalty_grads(self) -> None:
+        for i in self.gp_rows:
+            for p, view in zip(self.members[i].D.parameters(), self.D.row_views(self.D.grad, i)):
+                if p.grad is not None:
+                    view.add_(p.grad)
+                    p.grad = None
 
     def _g_objective(self, fake: torch.Tensor) -> torch.Tensor:
         f = self.D(self._add_noise(fake))
@@ -413,6 +420,7 @@ class _Stack:
         losses, r, f = self._d_objective(real, fake)
         self.D.zero_grad()
         losses.sum().backward()
+        self._fold_penalty_grads()
         norms = self.D.grad_norms()
         ok = self._check(active, losses.detach(), norms)
         self.opt_d.step(ok)
@@ -450,6 +458,7 @@ class _Stack:
         self.D.zero_grad()
         self.G.zero_grad()
         (d_losses.sum() + g_losses.sum()).backward()
+        self._fold_penalty_grads()
         d_norms, g_norms = self.D.grad_norms(), self.G.grad_norms()
         d_ok = self._check(active, d_losses.detach(), d_norms)
         g_ok = self._check(d_ok, g_losses.detach(), g_norms)
@@ -549,10 +558,9 @@ class _FlatPlayer:
                 for p in model.parameters():
                     p.data = p.data.clone()
 
-    def __call__(self, x: torch.Tensor, rows: torch.Tensor | None = None) -> torch.Tensor:
-        """(K, B, in) -> (K, B, out); `rows`: run only those networks (x has len(rows) rows)."""
-        leaves = self.leaves if rows is None else [l.index_select(0, rows) for l in self.leaves]
-        h = x
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        """(K, B, in) -> (K, B, out): network k on x[k]."""
+        leaves, h = self.leaves, x
         for layer in range(self.n_layers):
             weight, bias = leaves[2 * layer], leaves[2 * layer + 1]
             if min(weight.shape[1:]) <= THIN:
@@ -601,6 +609,7 @@ class _FlatOptimizer:
         def col(values, to=dtype):
             return torch.tensor(values, dtype=torch.float64).view(-1, 1).to(to)
 
+        self.settings = [(lr, c.beta1, c.beta2) for (_, lr), c in zip(settings, cfgs)]
         self.lr64 = col([lr for _, lr in settings], torch.float64)
         self.beta1_64 = col([c.beta1 for c in cfgs], torch.float64)
         self.beta2_64 = col([c.beta2 for c in cfgs], torch.float64)
@@ -629,7 +638,6 @@ class _FlatOptimizer:
             for j, p in enumerate(params):
                 opt.state[p] = {key: self.steps[row, j] if slot == "step" else views[slot][j]
                                 for key, slot in keys.items()}
-        self.all_rows = list(range(K))
 
     def release(self) -> None:
         for row, opt in enumerate(self.optimizers):
@@ -640,17 +648,39 @@ class _FlatOptimizer:
 
     @torch.no_grad()
     def step(self, ok: list[bool]) -> None:
-        """Update the rows marked ok: all of one kind in one go, otherwise row by row."""
+        """Update the rows marked ok: Adam rows with torch's own fused Adam kernel (one call per
+        set of equal hyperparameters, each row a tensor of its own), the others vectorised
+        when all rows share their kind, row by row otherwise."""
         rows = [i for i, good in enumerate(ok) if good]
         for kind in ("adam", "rmsprop", "sgd"):
             kind_rows = [i for i in rows if self.kinds[i] == kind]
             if not kind_rows:
                 continue
-            if len(kind_rows) == len(self.kinds):
+            if kind == "adam" and FUSED_ADAM is not None:
+                self._fused_adam(kind_rows)
+            elif len(kind_rows) == len(self.kinds):
                 self._apply(kind, slice(None))
             else:
                 for i in kind_rows:
                     self._apply(kind, slice(i, i + 1))
+
+    def _fused_adam(self, rows: list[int]) -> None:
+        """What torch.optim.Adam(fused=True) does for Trainer: steps += 1, then the kernel."""
+        if len(rows) == len(self.kinds):
+            self.steps += 1
+        else:
+            self.steps[rows] += 1
+        groups: dict = {}
+        for i in rows:
+            key = (self.settings[i], float(self.steps[i, 0]))
+            groups.setdefault(key, []).append(i)
+        flat, grad, m, v = (self.player.flat, self.player.grad, self.slots["m"],
+                            self.slots["v"])
+        for ((lr, beta1, beta2), _), group in groups.items():
+            FUSED_ADAM([flat[i] for i in group], [grad[i] for i in group],
+                       [m[i] for i in group], [v[i] for i in group], [],
+                       [self.steps[i, 0] for i in group], amsgrad=False, lr=lr, beta1=beta1,
+                       beta2=beta2, weight_decay=0.0, eps=EPS, maximize=False)
 
     def _apply(self, kind: str, rows: slice) -> None:
         """torch.optim's arithmetic (fused Adam's CPU kernel, SGD's and RMSprop's single-tensor
