@@ -88,7 +88,9 @@ class Trainer:
         self.config = new
         for player, opt_name, lr in (("d", new.opt_d, new.lr_d), ("g", new.opt_g, new.lr_g)):
             model = self.D if player == "d" else self.G
-            if opt_name != getattr(old, f"opt_{player}"):
+            # RMSprop makes its momentum buffer only if it starts with momentum: rebuild it.
+            rmsprop_momentum = opt_name == "rmsprop" and (new.momentum > 0) != (old.momentum > 0)
+            if opt_name != getattr(old, f"opt_{player}") or rmsprop_momentum:
                 setattr(self, f"opt_{player}", make_optimizer(opt_name, model.parameters(), lr, new))
                 continue
             for group in getattr(self, f"opt_{player}").param_groups:

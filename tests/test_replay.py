@@ -59,3 +59,11 @@ def test_fork_rejects_new_networks_and_bad_points():
         run.fork(0, g_width=32)
     with pytest.raises(ValueError, match="index"):
         run.fork(5)
+
+
+def test_rmsprop_momentum_switched_on_live_keeps_training():
+    trainer = Trainer(SMALL.replace(opt_d="rmsprop", opt_g="rmsprop"), record_every=10**9)
+    trainer.step(3)
+    trainer.update(momentum=0.9)
+    assert trainer.step(3) == 3
+    assert all(g["momentum"] == 0.9 for g in trainer.opt_d.param_groups)
