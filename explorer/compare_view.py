@@ -131,7 +131,8 @@ def shared_range(snaps) -> tuple[float | None, float | None]:
 
 
 def panels(group: Group, height: int = 380) -> None:
-    snaps = group.snapshots(grid=PANEL_GRID, w1_samples=0)
+    snaps = [m.snapshot(grid=PANEL_GRID, n_samples=PANEL_SAMPLES, w1_samples=0)
+             for m in group.members]
     zmin, zmax = shared_range(snaps)
     per_row = min(3, len(snaps))
     cols = st.columns(per_row)
