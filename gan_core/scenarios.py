@@ -1,0 +1,185 @@
+"""Named, seeded lecture scenarios: each shows one GAN convergence problem on cue.
+
+A scenario is pure data: a base TrainConfig, optional side-by-side variants (label, overrides),
+how many iterations the phenomenon needs, and what students should watch and why. Every run of
+a scenario starts from the base config's seed, so variants share initial weights and batches and
+only the overridden settings differ. tests/test_scenarios.py checks each phenomenon, measured.
+
+All ring scenarios use the 8-Gaussian ring with std 0.05 (the PacGAN default is 0.01): modes
+stay visibly separate (spacing 0.77) while a sample within 3 std (0.15) of a center already
+counts as a good sample, so "modes covered" tracks what students see within a short demo.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .config import TrainConfig
+
+RING = dict(dataset="ring", std=0.05)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str            # slug used on the CLI / in URLs, e.g. "mode-collapse"
+    title: str           # e.g. "Mode collapse and mode hopping"
+    explanation: str     # 3-6 sentences of markdown for students: what to watch, and why
+    watch: str           # one line: what to look at while it runs
+    base: TrainConfig
+    variants: tuple[tuple[str, dict], ...]   # (label, overrides); () for a single run
+    steps: int           # how long the demo should run to show the phenomenon
+
+    def __post_init__(self):
+        labels = [label for label, _ in self.variants]
+        if len(set(labels)) != len(labels):
+            raise ValueError(f"scenario {self.name!r}: variant labels must be unique")
+        if self.steps < 1:
+            raise ValueError(f"scenario {self.name!r}: steps must be >= 1")
+        configs(self)            # every override must make a valid TrainConfig
+
+    def __hash__(self):          # the overrides are dicts: hash by the (unique) name
+        return hash(self.name)
+
+
+def configs(scenario: Scenario) -> list[tuple[str, TrainConfig]]:
+    """[(label, config)] of the scenario's runs; [("", base)] when it has no variants."""
+    if not scenario.variants:
+        return [("", scenario.base)]
+    return [(label, scenario.base.replace(**overrides)) for label, overrides in scenario.variants]
+
+
+def get(name: str) -> Scenario:
+    """The scenario called `name`; ValueError listing the known names otherwise."""
+    try:
+        return SCENARIOS[name]
+    except (KeyError, TypeError):
+        raise ValueError(f"unknown scenario {name!r}; choose one of: "
+                         f"{', '.join(SCENARIOS)}") from None
+
+
+_ALL = (
+    Scenario(
+        name="mode-collapse",
+        title="Mode collapse and mode hopping",
+        explanation=(
+            "The generator here learns 5x faster than the discriminator (lr_g = 5e-3, "
+            "lr_d = 1e-3) and D gets one step per G step. Against a D that has not caught up, "
+            "G's best move is to put *all* its samples on the one spot D currently rates most "
+            "real, so the samples shrink onto a single mode; D then learns to reject that spot "
+            "and G jumps to another mode, round and round the ring (Goodfellow, NIPS 2016 "
+            "tutorial: G solves min over G of max over D only when D keeps up, otherwise it "
+            "plays max-min; Metz et al. 2017 show this hopping on the same ring). In the fixed "
+            "run only one thing changes: D takes k = 5 steps per G step, stays near its best "
+            "response, punishes any crowded mode at once, and G spreads over all 8 modes."
+        ),
+        watch=("Left: the purple samples gather on one mode and keep jumping to another one; "
+               "right: the same fast generator, with k = 5, covers all 8 modes."),
+        base=TrainConfig(**RING, loss="nonsaturating", lr_g=5e-3, lr_d=1e-3, k=1, seed=0),
+        variants=(("collapsing", {"k": 1}), ("fixed", {"k": 5})),
+        steps=1000,
+    ),
+    Scenario(
+        name="saturation",
+        title="Saturating vs non-saturating generator loss",
+        explanation=(
+            "With the original minimax loss G minimises log(1 - D(G(z))), whose gradient is "
+            "proportional to D(G(z)): once D confidently rejects the early, bad samples "
+            "(D(G(z)) close to 0) the gradient vanishes and G stops learning. Goodfellow et al. "
+            "(2014) therefore proposed the non-saturating loss -log D(G(z)), which has the same "
+            "fixed point but a strong gradient exactly when G is losing. D gets k = 2 steps per "
+            "G step to become confident quickly. G uses plain SGD on purpose: Adam divides each "
+            "step by the gradient's running scale and would hide the vanishing gradient."
+        ),
+        watch=("Left (minimax): the samples barely move and G's gradient norm collapses "
+               "towards 0; right (non-saturating): the samples travel to the ring."),
+        base=TrainConfig(**RING, opt_g="sgd", lr_g=0.01, lr_d=1e-3, k=2, seed=0),
+        variants=(("saturating (minimax)", {"loss": "minimax"}),
+                  ("non-saturating", {"loss": "nonsaturating"})),
+        steps=600,
+    ),
+    Scenario(
+        name="k-steps",
+        title="How many discriminator steps per generator step (k)?",
+        explanation=(
+            "Goodfellow et al.'s algorithm trains D for k steps before every G step. The "
+            "generator here is deliberately 5x faster than D, so k decides who leads. With "
+            "k = 1, D never catches up: G collapses onto one mode and hops (see "
+            "*mode-collapse*), and D's output stays near 1/2 on real and fake alike. With "
+            "k = 5, D stays close to its best response and G spreads over all 8 modes. With "
+            "k = 25, D dominates: it separates real from fake far more confidently, its "
+            "gradients push G's samples unevenly, so some modes get much more mass than "
+            "others, and every iteration costs about 4x more updates than with k = 5."
+        ),
+        watch=("Compare D's surface and the mode histogram: k=1 collapses and hops, k=5 "
+               "covers the ring evenly, k=25 has a much more confident D and uneven modes."),
+        base=TrainConfig(**RING, loss="nonsaturating", lr_g=5e-3, lr_d=1e-3, seed=0),
+        variants=(("k=1", {"k": 1}), ("k=5", {"k": 5}), ("k=25", {"k": 25})),
+        steps=400,
+    ),
+    Scenario(
+        name="learning-rates",
+        title="Learning rates: too high, balanced, two time-scale (TTUR)",
+        explanation=(
+            "Gradient play on a two-player game is not gradient descent on one loss: with "
+            "large steps the players overshoot each other and the game oscillates instead of "
+            "settling. At lr = 1e-2 for both players the samples keep jumping about and modes "
+            "are dropped and picked up again. Equal, moderate rates (1e-3) work, but slowly: "
+            "with this seed G collapses and hops for over 1,000 iterations before it spreads "
+            "out (with other seeds it may spread much sooner). The two time-scale update rule "
+            "(Heusel et al. 2017) gives D the larger rate (here 4x, as in SAGAN and BigGAN), so "
+            "D tracks its best response and G follows a reliable signal: all 8 modes, "
+            "quickly, and stable."
+        ),
+        watch=("Too high: the samples keep jumping and modes come and go; balanced: a long "
+               "collapsed phase; TTUR: all 8 modes within ~100 iterations, and they stay."),
+        base=TrainConfig(**RING, loss="nonsaturating", seed=0),
+        variants=(("too high", {"lr_d": 1e-2, "lr_g": 1e-2}),
+                  ("balanced", {"lr_d": 1e-3, "lr_g": 1e-3}),
+                  ("TTUR", {"lr_d": 4e-3, "lr_g": 1e-3})),
+        steps=1500,
+    ),
+    Scenario(
+        name="wgan-clipping-vs-gp",
+        title="WGAN: weight clipping vs gradient penalty",
+        explanation=(
+            "A Wasserstein critic must be 1-Lipschitz. The original WGAN (Arjovsky et al. "
+            "2017) enforces this by clipping every weight to [-0.01, 0.01]; Gulrajani et al. "
+            "(2017) showed that this squashes the critic into a nearly constant, overly simple "
+            "function whose gradients vanish (or explode, for larger clips), and replaced it "
+            "with a penalty pushing the critic's gradient norm towards 1 (WGAN-GP). Both runs "
+            "here use the same critic, optimizer and k = 5 critic steps; only the Lipschitz "
+            "method differs. Look at the critic surface: almost flat with clipping, a clear "
+            "landscape with the penalty, which fits the ring better."
+        ),
+        watch=("Clipping: a nearly flat critic (values ~0.01), G drifting and dropping modes; "
+               "gradient penalty: a shaped critic and all 8 modes."),
+        base=TrainConfig(**RING, k=5, beta2=0.9, seed=0),
+        variants=(("weight clipping", {"loss": "wgan", "clip": 0.01}),
+                  ("gradient penalty", {"loss": "wgan-gp", "gp_weight": 0.1})),
+        steps=600,
+    ),
+    Scenario(
+        name="r1-regularisation",
+        title="R1 regularisation makes an unstable game converge",
+        explanation=(
+            "Mescheder et al. (2018) showed that unregularised GAN training need not converge: "
+            "near the equilibrium the players circle around it instead of settling (try the "
+            "Dirac-GAN page). Their R1 penalty, gamma/2 times the squared gradient of D on "
+            "*real* data, damps that rotation: D may not build steep slopes on the data, so "
+            "the game settles at D = 1/2 with the generator on the data. Both "
+            "runs use the same too-high learning rates (1e-2 for both players, see "
+            "*learning-rates*); only R1 (gamma = 10) differs."
+        ),
+        watch=("Without R1 the samples and losses keep oscillating and modes come and go; with "
+               "R1 all 8 modes settle and D's surface flattens to 1/2 around the data."),
+        base=TrainConfig(**RING, loss="nonsaturating", lr_d=1e-2, lr_g=1e-2, seed=0),
+        variants=(("no R1", {"r1": 0.0}), ("R1, gamma = 10", {"r1": 10.0})),
+        steps=800,
+    ),
+)
+
+SCENARIOS: dict[str, Scenario] = {}
+for _scenario in _ALL:
+    if _scenario.name in SCENARIOS:
+        raise ValueError(f"duplicate scenario name {_scenario.name!r}")
+    SCENARIOS[_scenario.name] = _scenario
+del _scenario
