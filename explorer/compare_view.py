@@ -134,6 +134,8 @@ def panels(group: Group, height: int = 380) -> None:
     snaps = [m.snapshot(grid=PANEL_GRID, n_samples=PANEL_SAMPLES, w1_samples=0)
              for m in group.members]
     zmin, zmax = shared_range(snaps)
+    # One arrow scale for all panels: a vanishing generator gradient shows as short arrows.
+    push_scale = max((figures.push_reference(s.push) for s in snaps), default=0.0) or None
     per_row = min(3, len(snaps))
     cols = st.columns(per_row)
     for i, (label, snap) in enumerate(zip(group.labels, snaps)):
@@ -141,7 +143,7 @@ def panels(group: Group, height: int = 380) -> None:
             title = f"{label} · it {snap.iteration:,}" if label else None
             fig = figures.main_figure(snap, PANEL_LAYERS, title=title,
                                       height=height, zmin=zmin, zmax=zmax,
-                                      show_colorbar=False)
+                                      show_colorbar=False, push_scale=push_scale)
             st.plotly_chart(fig, key=f"panel_{i}", config={"displayModeBar": False})
             status = snap.status or ("collapsed" if snap.metrics.get("collapsed") else "")
             if status:

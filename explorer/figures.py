@@ -54,8 +54,8 @@ _BASE_LAYOUT = dict(template="none", font=FONT, paper_bgcolor="white", plot_bgco
 
 # ------------------------------------------------------------------ main figure
 def main_figure(snap: "Snapshot", layers=LAYERS, *, title: str | None = None, height: int = 560,
-                zmin=None, zmax=None, show_colorbar=True, font_size: int | None = None
-                ) -> go.Figure:
+                zmin=None, zmax=None, show_colorbar=True, font_size: int | None = None,
+                push_scale: float | None = None) -> go.Figure:
     """The data plane: D's surface, its decision contour, samples, G's push and latent grid.
 
     `layers` is any subset of LAYERS. `zmin`/`zmax` fix the colour range of a critic/score
@@ -80,7 +80,7 @@ def main_figure(snap: "Snapshot", layers=LAYERS, *, title: str | None = None, he
     if "fake" in layers:
         data.append(_points_trace(snap.fake, "fake", "generated", FAKE_COLOR))
     if "push" in layers:
-        data.append(_push_trace(snap.fake, snap.push, xmax - xmin))
+        data.append(_push_trace(snap.fake, snap.push, xmax - xmin, push_scale))
 
     if title is None:
         title = f"iteration {snap.iteration:,}" + (f" · {snap.loss}" if snap.loss else "")
@@ -172,11 +172,12 @@ def _points_trace(points, layer, name, color):
         hovertemplate=name + " (%{x:.2f}, %{y:.2f})<extra></extra>")
 
 
-def push_arrows(fake, push, view_width, max_arrows=MAX_ARROWS, fraction=ARROW_FRACTION):
+def push_arrows(fake, push, view_width, max_arrows=MAX_ARROWS, fraction=ARROW_FRACTION,
+                reference: float | None = None):
     """Arrows from each fake sample along its push, as one polyline with NaN separators.
 
-    Lengths are scaled so the 95th-percentile push is `fraction` of the view width, and
-    clipped there; non-finite and zero pushes are dropped; at most `max_arrows` are kept
+    Lengths are scaled so the 95th-percentile push (or `reference`, when panels must share a
+    scale) is `fraction` of the view width, and clipped there; non-finite and zero pushes are dropped; at most `max_arrows` are kept
     (an even, deterministic subsample, so arrows do not flicker between frames).
     Each arrow is ARROW_POINTS points: tail, tip, head corner, head corner, tip, NaN —
     a shaft and a small closed head, drawn as plain lines (no per-point SVG markers).
@@ -194,7 +195,7 @@ def push_arrows(fake, push, view_width, max_arrows=MAX_ARROWS, fraction=ARROW_FR
     if len(fake) == 0 or not (view_width > 0):
         return np.empty(0, WIRE_DTYPE), np.empty(0, WIRE_DTYPE)
     longest = fraction * float(view_width)
-    ref = float(np.percentile(norms, 95))
+    ref = float(np.percentile(norms, 95)) if reference is None else float(reference)
     lengths = np.minimum(norms * (longest / ref), longest)
     unit = push / norms[:, None]
     tips = fake + unit * lengths[:, None]
@@ -208,8 +209,15 @@ def push_arrows(fake, push, view_width, max_arrows=MAX_ARROWS, fraction=ARROW_FR
     return arrows[:, :, 0].ravel(), arrows[:, :, 1].ravel()
 
 
-def _push_trace(fake, push, view_width):
-    x, y = push_arrows(fake, push, view_width)
+def push_reference(push) -> float:
+    """The 95th-percentile push length: give panels one `push_scale` to compare magnitudes."""
+    norms = np.hypot(*np.asarray(push, dtype=float).reshape(-1, 2).T)
+    norms = norms[np.isfinite(norms) & (norms > 0)]
+    return float(np.percentile(norms, 95)) if norms.size else 0.0
+
+
+def _push_trace(fake, push, view_width, reference=None):
+    x, y = push_arrows(fake, push, view_width, reference=reference)
     return dict(type="scatter", meta="push", name="G push", mode="lines", x=x, y=y,
                 line=dict(color=PUSH_COLOR, width=1.4), hoverinfo="skip")
 

@@ -295,3 +295,14 @@ def test_compare_histories_one_line_per_variant():
     assert fig.data[0].line.color != fig.data[1].line.color
     empty = figures.compare_histories_figure({}, "d_loss", title="D loss")
     assert len(empty.data) == 0 and empty.layout.annotations
+
+
+def test_a_shared_push_scale_keeps_small_pushes_small():
+    fake = np.zeros((10, 2))
+    push = np.tile([[1e-3, 0.0]], (10, 1))
+    own_x, _ = figures.push_arrows(fake, push, view_width=2.0)
+    shared_x, _ = figures.push_arrows(fake, push, view_width=2.0, reference=1.0)
+    own_len = np.nanmax(own_x) - 0.0
+    shared_len = np.nanmax(shared_x) - 0.0
+    assert own_len == pytest.approx(0.08 * 2.0)          # alone: scaled up to the full length
+    assert shared_len == pytest.approx(1e-3 * 0.16)      # shared: 1000x shorter, as it should
