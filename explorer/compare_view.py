@@ -130,9 +130,13 @@ def shared_range(snaps) -> tuple[float | None, float | None]:
     return -half, half
 
 
-def panels(group: Group, height: int = 380) -> None:
-    snaps = [m.snapshot(grid=PANEL_GRID, n_samples=PANEL_SAMPLES, w1_samples=0)
-             for m in group.members]
+def panels(group: Group, height: int = 380, replay: int | None = None) -> None:
+    """One panel per variant: the present, or recorded point `replay` of every variant."""
+    if replay is None:
+        snaps = [m.snapshot(grid=PANEL_GRID, n_samples=PANEL_SAMPLES, w1_samples=0)
+                 for m in group.members]
+    else:
+        snaps = [m.records[min(replay, len(m.records) - 1)] for m in group.members]
     zmin, zmax = shared_range(snaps)
     # One arrow scale for all panels: a vanishing generator gradient shows as short arrows.
     push_scale = max((figures.push_reference(s.push) for s in snaps), default=0.0) or None
@@ -188,6 +192,8 @@ def player(prefix: str, on_reset, stop_at: int | None = None, height: int = 380)
     ss = st.session_state
     group: Group = ss[f"{prefix}_group"]
     playback(prefix, on_reset)
+    area = st.container()
+    replay = timeline(group, prefix)
 
     @st.fragment(run_every=TICK_SECONDS if running(prefix) else None)
     def tick():
@@ -203,11 +209,25 @@ def player(prefix: str, on_reset, stop_at: int | None = None, height: int = 380)
         st.container(key=f"{prefix}_status").markdown(
             f"**Iteration {group.iteration:,}**{goal} · {len(group.labels)} "
             f"run{'s' if len(group.labels) > 1 else ''}{took}")
-        panels(group, height)
+        panels(group, height, replay)
         st.dataframe(metric_table(group), width="stretch")
         shared_charts(group)
 
-    tick()
+    with area:
+        tick()
+
+
+def timeline(group: Group, prefix: str) -> int | None:
+    """When paused, scrub every variant back to the same recorded iteration (they record in
+    lockstep); None for the present."""
+    points = [r.iteration for r in group.members[0].records]
+    if running(prefix) or len(points) < 2:
+        return None
+    now = f"now ({group.iteration:,})"
+    labels = [f"{p:,}" for p in points]
+    choice = st.select_slider("Timeline", labels + [now], value=now,
+                              help="Drag back to replay every variant at the same iteration")
+    return None if choice == now else labels.index(choice)
 
 
 def settle(prefix: str) -> None:

@@ -86,3 +86,14 @@ def test_parse_variants():
         parse_variants("base")
     with pytest.raises(ConfigError, match="field=value"):
         parse_variants("loss\nbase")
+
+
+def test_timeline_replays_every_variant_at_the_same_iteration(at):
+    at.session_state.compare_group.step(150)
+    at.run()
+    slider = at.select_slider[0]
+    assert slider.options[:2] == ["0", "100"]
+    slider.set_value("100").run()
+    assert not at.exception
+    titles = panel_titles(at)
+    assert len(titles) == 6 and all(t.endswith("it 100") for t in titles)
