@@ -136,13 +136,14 @@ def export_bar(replay: int | None) -> None:
                               "never executed")
 
 
-def main_frame(trainer, grid: int, layers, replay: int | None = None) -> tuple:
+def main_frame(trainer, grid: int, layers, replay: int | None = None,
+               present: bool = False) -> tuple:
     """The snapshot and the main figure: what changes every frame (a record when replaying)."""
     if replay is not None:
         snap = trainer.records[replay]
     else:
         snap = trainer.snapshot(grid=grid, n_samples=LIVE_SAMPLES, w1_samples=0)
-    if st.session_state.get("present"):
+    if present:
         return snap, figures.main_figure(snap, layers, height=820, font_size=22)
     return snap, figures.main_figure(snap, layers, height=600)
 
@@ -191,7 +192,7 @@ def live_area() -> None:
         advance()
         trainer = session.trainer()
         snap, main = main_frame(trainer, int(st.session_state.grid), st.session_state.layers,
-                                replay)
+                                replay, present=st.session_state.get("present", False))
         status_line(snap)
         if st.session_state.get("present"):
             st.plotly_chart(main, key="main_figure", config={"displayModeBar": False})
