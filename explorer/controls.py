@@ -6,6 +6,8 @@ allowed, and its message is shown next to the controls.
 """
 from __future__ import annotations
 
+import numpy as np
+import plotly.graph_objects as go
 import streamlit as st
 
 from gan_core import config as C
@@ -59,6 +61,7 @@ def custom_points_controls() -> None:
             ss.custom_text = _points_text(ss.custom_points)
         except C.ConfigError as err:
             st.error(str(err))
+    draw_canvas()
     if "custom_text" not in ss:
         ss.custom_text = _points_text(ss.custom_points)
     st.text_area("Points (x, y per line)", key="custom_text", height=120,
@@ -66,6 +69,52 @@ def custom_points_controls() -> None:
     if ss.get("custom_text_error"):
         st.error(ss.custom_text_error)
     st.caption(f"{len(ss.custom_points)} point(s); each becomes a mode.")
+
+
+CANVAS_EXTENT, CANVAS_STEPS = 4.0, 33
+
+
+def draw_canvas() -> None:
+    """Draw by clicking: a click (or a box/lasso) on empty space adds points there, a click on
+    a point removes it. The clickable targets are a fine invisible grid."""
+    ss = st.session_state
+    axis = np.linspace(-CANVAS_EXTENT, CANVAS_EXTENT, CANVAS_STEPS)
+    gx, gy = np.meshgrid(axis, axis)
+    points = np.asarray(ss.custom_points, dtype=float).reshape(-1, 2)
+    fig = go.Figure(dict(
+        data=[dict(type="scatter", mode="markers", x=gx.ravel(), y=gy.ravel(),
+                   marker=dict(size=7, color="rgba(0,0,0,0.04)"), hoverinfo="x+y",
+                   name="add"),
+              dict(type="scatter", mode="markers", x=points[:, 0], y=points[:, 1],
+                   marker=dict(size=9, color="#1b7837"), name="points", hoverinfo="x+y")],
+        layout=dict(height=260, margin=dict(l=10, r=10, t=10, b=10), showlegend=False,
+                    dragmode="select", template="none",
+                    xaxis=dict(range=[-CANVAS_EXTENT - 0.3, CANVAS_EXTENT + 0.3],
+                               showgrid=True, zeroline=True, fixedrange=True),
+                    yaxis=dict(range=[-CANVAS_EXTENT - 0.3, CANVAS_EXTENT + 0.3],
+                               scaleanchor="x", showgrid=True, zeroline=True,
+                               fixedrange=True))))
+    event = st.plotly_chart(fig, key="custom_canvas", on_select="rerun",
+                            selection_mode=("points", "box", "lasso"),
+                            config={"displayModeBar": False})
+    picked = [(round(p["x"], 3), round(p["y"], 3), p.get("curve_number", 0))
+              for p in (event.selection.points if event else [])]
+    if picked and picked != ss.get("canvas_done"):
+        ss.canvas_done = picked
+        ss.custom_points = edited_points(ss.custom_points, picked)
+        ss.custom_text = _points_text(ss.custom_points)
+    st.caption("Click empty space to add a point, click a point to remove it; "
+               "box or lasso to add many.")
+
+
+def edited_points(points, picked) -> tuple:
+    """`points` with picked grid targets (curve 0) added and picked points (curve 1) removed;
+    never fewer than one point."""
+    removed = {(x, y) for x, y, curve in picked if curve == 1}
+    kept = [p for p in points if (round(p[0], 3), round(p[1], 3)) not in removed]
+    added = [(float(x), float(y)) for x, y, curve in picked if curve == 0]
+    result = tuple(dict.fromkeys(kept + added))
+    return result or tuple(points[:1])
 
 
 def _on_points_typed() -> None:

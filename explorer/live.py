@@ -161,8 +161,11 @@ def side_charts(trainer, snap) -> dict:
         charts["chart_bar"] = figures.mode_bar_figure(snap.mode_counts)
         charts["chart_modes"] = figures.history_figure(metrics, ["modes_covered"],
                                                        title="Modes covered")
-    charts["chart_w1"] = figures.history_figure(metrics, ["w1", "reverse_kl"],
-                                                title="w1 and reverse KL")
+        charts["chart_w1"] = figures.history_figure(
+            metrics, ["high_quality", "reverse_kl", "w1"],
+            title="High-quality fraction, reverse KL, w1")
+    else:
+        charts["chart_w1"] = figures.history_figure(metrics, ["w1"], title="w1")
     return charts
 
 

@@ -274,3 +274,14 @@ def test_a_diverging_run_stops_says_so_and_can_be_reset(at):
     assert any("diverged at iteration" in m.value for m in at.markdown)
     at.button(key="btn_reset").click().run()
     assert trainer(at).status == "" and trainer(at).iteration == 0
+
+
+def test_drawing_adds_and_removes_custom_points():
+    from explorer.controls import edited_points
+
+    points = ((0.0, 0.0), (1.0, 1.0))
+    assert edited_points(points, [(2.0, -1.0, 0)]) == ((0.0, 0.0), (1.0, 1.0), (2.0, -1.0))
+    assert edited_points(points, [(1.0, 1.0, 1)]) == ((0.0, 0.0),)
+    assert edited_points(points, [(0.0, 0.0, 1), (1.0, 1.0, 1)]) == ((0.0, 0.0),), \
+        "the last point stays: a custom dataset needs one"
+    assert edited_points(points, [(0.0, 0.0, 0)]) == points, "no duplicates"
