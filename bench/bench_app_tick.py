@@ -17,7 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from explorer.live import SIDE_CHART_SECONDS, TICK_SECONDS, main_frame, side_charts  # noqa: E402
-from explorer.figures import LAYERS  # noqa: E402
+from explorer.figures import LAYERS, main_figure  # noqa: E402
 from gan_core.config import TrainConfig  # noqa: E402
 from gan_core.training import Trainer  # noqa: E402
 
@@ -54,6 +54,25 @@ def tick_costs(ticks: int) -> tuple[float, float]:
     return total / ticks, train / ticks
 
 
+def compare_tick_ms(ticks: int) -> tuple[float, float]:
+    """(ms per Compare tick with the six objectives, iterations per tick): training within the
+    page's time budget plus six panels, as explorer.compare_view draws them."""
+    from explorer import compare_view
+    from gan_core.batched import PRESETS, Group
+
+    group = Group(TrainConfig(), PRESETS["objectives"])
+    start = time.perf_counter()
+    iterations = 0
+    for _ in range(ticks):
+        iterations += compare_view.advance(group)
+        snaps = [m.snapshot(grid=compare_view.PANEL_GRID, n_samples=compare_view.PANEL_SAMPLES,
+                            w1_samples=0) for m in group.members]
+        zmin, zmax = compare_view.shared_range(snaps)
+        for snap in snaps:
+            main_figure(snap, compare_view.PANEL_LAYERS, zmin=zmin, zmax=zmax).to_json()
+    return 1e3 * (time.perf_counter() - start) / ticks, iterations / ticks
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ticks", type=int, default=40)
@@ -69,6 +88,10 @@ def main() -> None:
           f"(timer period {TICK_SECONDS} s)")
     print(f"training in the app: {in_app:.0f} it/s; bare trainer: {bare:.0f} it/s; "
           f"ratio {in_app / bare:.2f}")
+    from explorer.compare_view import TICK_SECONDS as COMPARE_PERIOD
+    ms, per_tick = compare_tick_ms(max(5, args.ticks // 4))
+    print(f"Compare, six objectives: one tick {ms:.0f} ms ({per_tick:.1f} iterations, six "
+          f"panels): {1e3 / max(ms, 1e3 * COMPARE_PERIOD):.1f} frames/s server-side")
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from gan_core.config import ConfigError, TrainConfig, parse_value
 from . import figures, session
 
 TICK_SECONDS = 0.15
+TRAIN_BUDGET_S = 0.07      # training time per frame; drawing six panels takes about as long
 PANEL_SAMPLES = 300
 PANEL_GRID = 36
 PANEL_LAYERS = ("surface", "contour", "real", "fake", "push")
@@ -199,8 +200,7 @@ def player(prefix: str, on_reset, stop_at: int | None = None, height: int = 380)
     def tick():
         start = time.perf_counter()
         if running(prefix):
-            n = int(ss.get("iters_per_frame", 20))
-            group.step(n if stop_at is None else max(0, min(n, stop_at - group.iteration)))
+            advance(group, stop_at)
             if stop_at is not None and group.iteration >= stop_at:
                 ss[f"{prefix}_stop"] = True
                 st.rerun()
@@ -228,6 +228,19 @@ def timeline(group: Group, prefix: str) -> int | None:
     choice = st.select_slider("Timeline", labels + [now], value=now,
                               help="Drag back to replay every variant at the same iteration")
     return None if choice == now else labels.index(choice)
+
+
+def advance(group: Group, stop_at: int | None = None) -> int:
+    """Train for about TRAIN_BUDGET_S (whole iterations, at least one), so six variants keep
+    the frame rate up instead of taking 20 iterations' time per frame; returns how many ran."""
+    deadline = time.perf_counter() + TRAIN_BUDGET_S
+    done = 0
+    while stop_at is None or group.iteration < stop_at:
+        ran = group.step(1)
+        done += ran
+        if not ran or time.perf_counter() >= deadline:
+            break
+    return done
 
 
 def settle(prefix: str) -> None:
