@@ -98,3 +98,62 @@ def page(browser, app_server):
 def wait_idle(pg, timeout: float = 30_000) -> None:
     """Wait until the script is not running (Streamlit's own e2e suite does this)."""
     pg.wait_for_selector("[data-test-script-state='notRunning']", timeout=timeout)
+
+
+# ---------------------------------------------------------------- a server of a test's own
+def start_app(log_path: Path) -> tuple[subprocess.Popen, str]:
+    """Start `streamlit run` on a free port, its output in `log_path`; wait until it answers.
+    Returns (process, base URL). Stop it with stop_app."""
+    port = _free_port()
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    log = open(log_path, "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
+         "--server.headless", "true", "--server.port", str(port),
+         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    log.close()                 # the child keeps its own handle
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).status == 200:
+                return proc, url
+        except OSError:
+            time.sleep(0.3)
+        if proc.poll() is not None:
+            raise RuntimeError(f"streamlit exited early; see {log_path}")
+    stop_app(proc)
+    raise RuntimeError("streamlit did not answer /_stcore/health within 60 s")
+
+
+def stop_app(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(10)
+
+
+TRACEBACK_SIGNS = ("Traceback", "Uncaught app execution", "Exception in callback",
+                   "Failed to display uncaught app exception")
+
+
+def log_problems(text: str) -> list[str]:
+    """Lines of a server log that look like a traceback or an uncaught error."""
+    return [line for line in text.splitlines() if any(s in line for s in TRACEBACK_SIGNS)]
+
+
+@pytest.fixture(scope="module")
+def own_server(request):
+    """A server for one test module alone, logging to artifacts/streamlit-<module>.log, so the
+    module can read a log no other test writes. Yields (base URL, log path)."""
+    name = request.module.__name__.rsplit(".", 1)[-1]
+    log_path = ARTIFACTS / f"streamlit-{name}.log"
+    try:
+        proc, url = start_app(log_path)
+    except RuntimeError as err:
+        pytest.fail(str(err))
+    yield url, log_path
+    stop_app(proc)
