@@ -219,8 +219,9 @@ def page(present: bool = False) -> None:
         st.caption("Real data in green, generated samples in purple, the background is what the "
                "discriminator believes; orange arrows show where the generator's loss pushes "
                "each sample.")
+    notice = st.empty()     # always there, so a notice never shifts the page under the cursor
     if ss.notice:
-        st.info(ss.notice)
+        notice.info(ss.notice)
         ss.notice = ""
     playback_bar()
     live_area()

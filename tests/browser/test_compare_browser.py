@@ -61,7 +61,11 @@ def test_compare_plays_six_runs_and_pauses(browser, app_server):
             time.sleep(0.5)
         iterations, runs = status(page)
         assert runs == PANELS and iterations >= 40, "Play all did not advance the runs"
-        assert page.locator(".js-plotly-plot .gtitle", has_text=" · it ").count() >= PANELS
+        titled = page.locator(".js-plotly-plot .gtitle", has_text=" · it ")
+        deadline = time.time() + 30     # a panel being redrawn has no title for a moment
+        while titled.count() < PANELS and time.time() < deadline:
+            time.sleep(0.25)
+        assert titled.count() >= PANELS
         titles = panel_titles(page)
         assert all(" · it " in t and "it 0" not in t for t in titles), titles
         labels = [t.split(" · it ")[0] for t in titles]

@@ -28,6 +28,20 @@ def wait_for(condition, timeout: float, what: str):
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
+def wait_stable(read, quiet: float, timeout: float):
+    """The value of `read()` once it has not changed for `quiet` seconds."""
+    deadline = time.time() + timeout
+    value, since = read(), time.time()
+    while time.time() < deadline:
+        time.sleep(0.25)
+        now = read()
+        if now != value:
+            value, since = now, time.time()
+        elif time.time() - since >= quiet:
+            return value
+    raise AssertionError(f"still changing after {timeout} s (last {value!r})")
+
+
 def choose(page, key: str, option: str, attempts: int = 4) -> None:
     """Pick `option` in the selectbox of widget key `key` (a combobox in Streamlit 1.67).
 
@@ -97,10 +111,10 @@ def test_rapid_changes_while_training(browser, own_server):
         assert page.locator(".st-key-cfg_dataset input").input_value() == "moons"
         assert page.locator(".st-key-cfg_k input").input_value() == "5"
 
+        # on a busy machine the click can take a moment to land, and a tick under way finishes
         press(page, "Pause")
         wait_idle(page)
-        time.sleep(0.5)
-        paused_at = iteration(page)
+        paused_at = wait_stable(lambda: iteration(page), quiet=2.0, timeout=30)
         time.sleep(1.5)
         assert iteration(page) == paused_at, "training went on after Pause"
 
@@ -108,12 +122,15 @@ def test_rapid_changes_while_training(browser, own_server):
         page.locator(".st-key-btn_step").get_by_role("button", name="Step", exact=True).click()
         wait_for(lambda: iteration(page) != paused_at, 20, "Step to advance the counter")
         wait_idle(page)
-        time.sleep(1.0)
-        assert iteration(page) == paused_at + 1, "Step did not advance by exactly 1"
+        stepped = wait_stable(lambda: iteration(page), quiet=1.5, timeout=20)
+        assert stepped == paused_at + 1, "Step did not advance by exactly 1"
 
         assert page.locator("[data-testid='stException']").count() == 0, \
             page.locator("[data-testid='stException']").first.inner_text()
         page.screenshot(path=str(ARTIFACTS / "rapid_changes.png"))
+    except Exception:
+        page.screenshot(path=str(ARTIFACTS / "rapid_changes_failed.png"))
+        raise
     finally:
         context.close()
     with open(log_path, errors="replace") as f:
