@@ -61,10 +61,20 @@ def choose(page, key: str, option: str, attempts: int = 4) -> None:
             page.keyboard.press("Escape")
 
 
-def set_number(page, key: str, value: int) -> None:
+def set_number(page, key: str, value: int, attempts: int = 4) -> None:
+    """Type `value` into a number input; a rerun that redraws the sidebar meanwhile can detach
+    the field, then type it again, as a user would."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout   # (skips without it)
+
     field = page.locator(f".st-key-{key} input[type='number']")
-    field.fill(str(value))
-    field.press("Enter")
+    for attempt in range(attempts):
+        try:
+            field.fill(str(value), timeout=10_000)
+            field.press("Enter", timeout=10_000)
+            return
+        except PlaywrightTimeout:
+            if attempt == attempts - 1:
+                raise
 
 
 def press(page, label: str) -> None:
