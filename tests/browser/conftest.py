@@ -95,6 +95,20 @@ def page(browser, app_server):
     context.close()
 
 
+def wait_stable(read, quiet: float, timeout: float):
+    """The value of `read()` once it has not changed for `quiet` seconds."""
+    deadline = time.time() + timeout
+    value, since = read(), time.time()
+    while time.time() < deadline:
+        time.sleep(0.25)
+        now = read()
+        if now != value:
+            value, since = now, time.time()
+        elif time.time() - since >= quiet:
+            return value
+    raise AssertionError(f"still changing after {timeout} s (last {value!r})")
+
+
 def wait_idle(pg, timeout: float = 30_000) -> None:
     """Wait until the script is not running (Streamlit's own e2e suite does this)."""
     pg.wait_for_selector("[data-test-script-state='notRunning']", timeout=timeout)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import time
 
-from .conftest import ARTIFACTS, wait_idle
+from .conftest import ARTIFACTS, wait_idle, wait_stable
 
 STATUS = re.compile(r"Iteration ([\d,]+)\D.*?(\d+) runs")
 PANELS = 6
@@ -25,20 +25,6 @@ def playback(page, label: str):
 def panel_titles(page) -> list[str]:
     return [page.locator(f".st-key-panel_{i} .js-plotly-plot .gtitle").first.text_content()
             for i in range(PANELS)]
-
-
-def wait_stable(read, quiet: float, timeout: float):
-    """The value of `read()` once it has not changed for `quiet` seconds."""
-    deadline = time.time() + timeout
-    value, since = read(), time.time()
-    while time.time() < deadline:
-        time.sleep(0.25)
-        now = read()
-        if now != value:
-            value, since = now, time.time()
-        elif time.time() - since >= quiet:
-            return value
-    raise AssertionError(f"still changing after {timeout} s (last {value!r})")
 
 
 def test_compare_plays_six_runs_and_pauses(browser, app_server):

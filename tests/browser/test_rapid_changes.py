@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import time
 
-from .conftest import ARTIFACTS, log_problems, wait_idle
+from .conftest import ARTIFACTS, log_problems, wait_idle, wait_stable
 
 ITERATION = re.compile(r"Iteration ([\d,]+)")
 
@@ -26,20 +26,6 @@ def wait_for(condition, timeout: float, what: str):
             return value
         time.sleep(0.2)
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-
-
-def wait_stable(read, quiet: float, timeout: float):
-    """The value of `read()` once it has not changed for `quiet` seconds."""
-    deadline = time.time() + timeout
-    value, since = read(), time.time()
-    while time.time() < deadline:
-        time.sleep(0.25)
-        now = read()
-        if now != value:
-            value, since = now, time.time()
-        elif time.time() - since >= quiet:
-            return value
-    raise AssertionError(f"still changing after {timeout} s (last {value!r})")
 
 
 def choose(page, key: str, option: str, attempts: int = 4) -> None:
