@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 import time
 
-from .conftest import ARTIFACTS, wait_idle
+from .conftest import ARTIFACTS, wait_idle, wait_stable
 
 ITERATION = re.compile(r"Iteration ([\d,]+)")
 
@@ -39,8 +39,8 @@ def test_play_animates_and_pause_stops(page):
 
     playback(page, "Pause").click()
     wait_idle(page)
-    time.sleep(0.5)
-    paused_at = iteration(page)
+    # a tick already under way when Pause lands may still finish: wait for the counter to settle
+    paused_at = wait_stable(lambda: iteration(page), quiet=2.0, timeout=30)
     time.sleep(1.5)
     assert iteration(page) == paused_at, "training went on after Pause"
     assert paused_at >= 200
