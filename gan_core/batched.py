@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ctypes
 import sys
+import threading
 import warnings
 
 import torch
@@ -30,7 +31,7 @@ from torch import nn
 from . import objectives as obj
 from .config import LIVE_FIELDS, LOSSES, ConfigError, TrainConfig
 from .models import sample_latent
-from .training import Trainer
+from .training import Trainer, locked
 
 MAX_VARIANTS = 8
 
@@ -141,6 +142,7 @@ class Group:
             raise ConfigError(f"labels: {len(labels)} labels for {len(self.configs)} variants")
         self.labels = [str(label) for label in labels]
         self.batch = batch
+        self._lock = threading.RLock()     # one script run of a session at a time (see locked)
         self.iteration = 0
         self.members: list[Trainer] = [Trainer(c, record_every=record_every)
                                        for c in self.configs]
@@ -174,6 +176,7 @@ class Group:
         self._units = units
 
     # ------------------------------------------------------------------ training
+    @locked
     def step(self, n: int = 1) -> int:
         """Advance every running variant n iterations in lockstep; returns the clock's advance.
 
@@ -194,6 +197,7 @@ class Group:
                 self._regroup()
         return done
 
+    @locked
     def update(self, index: int, **changes) -> None:
         """Change live settings (config.LIVE_FIELDS) of one variant, keeping its weights."""
         if not 0 <= index < len(self.members):
@@ -212,9 +216,11 @@ class Group:
             self._regroup()
 
     # ------------------------------------------------------------------ looking
+    @locked
     def snapshots(self, grid: int = 50, w1_samples: int = 0) -> list:
         return [m.snapshot(grid=grid, w1_samples=w1_samples) for m in self.members]
 
+    @locked
     def final_metrics(self, **kwargs) -> list[dict]:
         return [m.final_metrics(**kwargs) for m in self.members]
 

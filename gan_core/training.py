@@ -6,7 +6,9 @@ config gives bit-identical weights, and variants that share a seed share their b
 """
 from __future__ import annotations
 
+import functools
 import math
+import threading
 
 import numpy as np
 import torch
@@ -32,6 +34,17 @@ def use_one_thread() -> None:
         torch.set_num_threads(1)
 
 
+def locked(method):
+    """Run `method` holding its object's `_lock`. A Streamlit session can have two script runs
+    at once (a widget change starts a new run while the previous one is still inside step());
+    both must never use one model at a time: autograd errors, lost or hidden iterations."""
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        with self._lock:
+            return method(self, *args, **kwargs)
+    return wrapper
+
+
 def _cloned(tree):
     """A deep copy of a (nested) state dict's tensors, so later training cannot change it."""
     if isinstance(tree, torch.Tensor):
@@ -54,6 +67,7 @@ def make_optimizer(name: str, params, lr: float, config: TrainConfig) -> torch.o
 
 class Trainer:
     def __init__(self, config: TrainConfig, record_every: int = 100, max_records: int = 120):
+        self._lock = threading.RLock()     # see `locked`
         use_one_thread()
         self.config = config
         self.data = make_distribution(config)
@@ -77,6 +91,7 @@ class Trainer:
         self._record(grid=40)
 
     # ------------------------------------------------------------------ settings
+    @locked
     def update(self, **changes) -> None:
         """Apply live settings (config.LIVE_FIELDS) to the running game, keeping its weights."""
         from .config import LIVE_FIELDS
@@ -101,6 +116,7 @@ class Trainer:
                     group["momentum"] = new.momentum
 
     # ------------------------------------------------------------------ training
+    @locked
     def step(self, n: int = 1) -> int:
         """Advance up to n iterations; returns how many ran (fewer if the run diverged)."""
         done = 0
@@ -112,11 +128,13 @@ class Trainer:
                 self._record(grid=40)
         return done
 
+    @locked
     def step_d(self) -> None:
         """One discriminator update alone (GAN Lab's "step D"); does not count an iteration."""
         if not self.status:
             self._d_update()
 
+    @locked
     def step_g(self) -> None:
         """One generator update alone; does not count an iteration."""
         if not self.status:
@@ -240,18 +258,21 @@ class Trainer:
         return (torch.sigmoid(scores) if self.config.uses_sigmoid else scores).mean().item()
 
     # ------------------------------------------------------------------ looking at the game
+    @locked
     def generate(self, n: int, seed: int | None = None) -> np.ndarray:
         """n generated samples from a latent batch of its own seed (default: the run's + 5)."""
         rng = torch.Generator().manual_seed(self.config.seed + 5 if seed is None else seed)
         with torch.inference_mode():
             return self.G(sample_latent(self.config, n, rng)).numpy().astype(np.float64)
 
+    @locked
     def final_metrics(self, n: int = 2500, w1_samples: int = 1000) -> dict:
         """The literature's evaluation: 2,500 fresh samples, exact w1 on 1,000 of them."""
         real = self.data.sample(n, torch.Generator().manual_seed(self.config.seed + 6))
         return evaluate(self.generate(n), real.numpy().astype(np.float64), self.data,
                         w1_samples=w1_samples)
 
+    @locked
     def snapshot(self, grid: int = 60, n_samples: int = VIEW_SAMPLES, manifold: int = 21,
                  w1_samples: int = SNAPSHOT_W1_SAMPLES) -> Snapshot:
         """What the views draw now: samples, D's surface, G's push vectors, manifold, metrics.
@@ -323,6 +344,7 @@ class Trainer:
             self.record_every *= 2
 
     # ------------------------------------------------------------------ state, replay, fork
+    @locked
     def state(self) -> dict:
         """Copies of all that the future of the run depends on: weights, optimizer states and
         random streams. load_state(state()) continues bit-identically."""
@@ -333,6 +355,7 @@ class Trainer:
                         for name in ("rng_data", "rng_latent", "rng_noise")},
                 "iteration": self.iteration}
 
+    @locked
     def load_state(self, state: dict) -> None:
         self.G.load_state_dict(state["G"])
         self.D.load_state_dict(state["D"])
@@ -342,6 +365,7 @@ class Trainer:
             getattr(self, name).set_state(rng_state)
         self.iteration = int(state.get("iteration", self.iteration))
 
+    @locked
     def fork(self, index: int, **changes) -> "Trainer":
         """A new run that continues from recorded point `index` (see `records`), with live
         settings changed; its history is this run's up to that point."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -193,3 +194,46 @@ def test_one_thread_for_every_trainer():
     """Sessions share the process: the Trainer pins torch to one thread (see bench_sessions)."""
     Trainer(TrainConfig(**TINY))
     assert torch.get_num_threads() == 1
+
+
+# ---------------------------------------------------------------------------- two script runs
+def _hammer(calls: list, rounds: int) -> list[str]:
+    """Run each call `rounds` times, each call in a thread of its own; the errors raised."""
+    errors: list[str] = []
+
+    def work(call):
+        try:
+            for _ in range(rounds):
+                call()
+        except Exception as err:         # noqa: BLE001 - any error is the finding
+            errors.append(repr(err))
+
+    threads = [threading.Thread(target=work, args=(call,)) for call in calls]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    return errors
+
+
+def test_two_threads_on_one_trainer_take_turns():
+    """Streamlit's fast reruns can run a session's new script run while the old one is still
+    inside step(): without the Trainer's lock this raised "element 0 of tensors does not require
+    grad" (one thread's G step had switched D's gradients off) and once crashed the process."""
+    trainer = Trainer(TrainConfig(**TINY))
+    errors = _hammer([lambda: trainer.step(3), lambda: trainer.step(3),
+                      lambda: trainer.update(k=2 if trainer.config.k == 1 else 1),
+                      lambda: trainer.snapshot(grid=10, n_samples=50, w1_samples=0)], 60)
+    assert not errors, errors[:3]
+    assert trainer.iteration == 360 and len(trainer.history) == 360
+
+
+def test_two_threads_on_one_group_take_turns():
+    from gan_core.batched import Group
+
+    group = Group(TrainConfig(**TINY), [{"loss": "nonsaturating"}, {"loss": "hinge"}])
+    errors = _hammer([lambda: group.step(2), lambda: group.step(2),
+                      lambda: group.snapshots(grid=10)], 40)
+    assert not errors, errors[:3]
+    assert group.iteration == 160
+    assert [m.iteration for m in group.members] == [160, 160]

@@ -73,6 +73,8 @@ def test_rapid_changes_while_training(browser, own_server):
     context = browser.new_context(viewport={"width": 1500, "height": 1000})
     page = context.new_page()
     page.set_default_timeout(30_000)
+    page_errors: list[str] = []     # uncaught errors in the page's JavaScript (the frontend)
+    page.on("pageerror", lambda err: page_errors.append(str(err)))
     try:
         page.goto(f"{url}/?seed=7")
         page.wait_for_selector(".js-plotly-plot")
@@ -123,9 +125,14 @@ def test_rapid_changes_while_training(browser, own_server):
 
         assert page.locator("[data-testid='stException']").count() == 0, \
             page.locator("[data-testid='stException']").first.inner_text()
+        # e.g. "Bad delta path index 4 (should be between [0, 1])": the frontend dropped the page
+        # (blank) - seen with runner.fastReruns = false, see .streamlit/config.toml
+        assert not page_errors, f"errors in the page: {page_errors[:3]}"
         page.screenshot(path=str(ARTIFACTS / "rapid_changes.png"))
-    except Exception:
+    except Exception as err:
         page.screenshot(path=str(ARTIFACTS / "rapid_changes_failed.png"))
+        if page_errors and not isinstance(err, AssertionError):
+            raise AssertionError(f"errors in the page: {page_errors[:3]}") from err
         raise
     finally:
         context.close()
