@@ -15,6 +15,7 @@ from gan_core import cli
 from gan_core.config import DEFAULT_STD, TrainConfig
 from gan_core.records import load_run
 from gan_core.training import Trainer
+from tests.cli_helpers import run_main
 
 ROOT = Path(__file__).resolve().parents[1]
 FIELDS = dataclasses.fields(TrainConfig)
@@ -45,14 +46,6 @@ def quick_w1(monkeypatch):
                         partialmethod(Trainer.final_metrics, w1_samples=200))
 
 
-def run_main(capsys, *args):
-    """cli.main in-process: (exit code, stdout, stderr); argparse errors exit via SystemExit."""
-    try:
-        code = cli.main(list(args))
-    except SystemExit as stop:
-        code = stop.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 # ---------------------------------------------------------------------------- help

@@ -14,6 +14,7 @@ from gan_core.batched import PRESETS
 from gan_core.compare_cli import parse_variant, strict
 from gan_core.config import ConfigError, TrainConfig
 from gan_core.training import Trainer
+from tests.cli_helpers import run_main
 
 ROOT = Path(__file__).resolve().parents[1]
 FAST = ["--g-width", "16", "--d-width", "16", "--batch-size", "64"]
@@ -37,13 +38,6 @@ def quick_w1(monkeypatch):
                         partialmethod(Trainer.final_metrics, w1_samples=200))
 
 
-def run_main(capsys, *args):
-    try:
-        code = cli.main(list(args))
-    except SystemExit as stop:
-        code = stop.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 # ---------------------------------------------------------------------------- parsing

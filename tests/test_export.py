@@ -19,6 +19,7 @@ from explorer import export, figures
 from gan_core import cli
 from gan_core.config import TrainConfig
 from gan_core.snapshot import Snapshot
+from tests.cli_helpers import run_main
 
 ROOT = Path(__file__).resolve().parents[1]
 VIEW = (-2.0, 2.0, -2.0, 2.0)
@@ -373,13 +374,6 @@ def test_export_bytes_dispatches_by_format():
 
 
 # ====================================================================== CLI
-def run_main(capsys, *args):
-    try:
-        code = cli.main(list(args))
-    except SystemExit as stop:
-        code = stop.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_cli_export_html_gif_png_from_a_config(tmp_path, capsys):

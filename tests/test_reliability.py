@@ -23,6 +23,7 @@ from gan_core import cli
 from gan_core.config import MAX_CUSTOM_POINTS, ConfigError, TrainConfig
 from gan_core.history import History
 from gan_core.training import HISTORY_COLUMNS, METRIC_COLUMNS, Trainer
+from tests.cli_helpers import run_main
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = dict(g_width=8, d_width=8, g_depth=1, d_depth=1, batch_size=16, seed=3)
@@ -122,13 +123,6 @@ def test_custom_dataset_with_100k_points_names_the_limit():
     assert str(MAX_CUSTOM_POINTS) in message.replace(",", "") and "100000" in message
 
 
-def run_main(capsys, *args):
-    try:
-        code = cli.main(list(args))
-    except SystemExit as stop:
-        code = stop.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def one_line_error(err: str) -> str:

@@ -1,0 +1,12 @@
+"""Shared by the CLI tests: run `python -m gan_core` in-process."""
+from gan_core import cli
+
+
+def run_main(capsys, *args):
+    """cli.main in-process: (exit code, stdout, stderr); argparse errors exit via SystemExit."""
+    try:
+        code = cli.main(list(args))
+    except SystemExit as stop:
+        code = stop.code
+    out, err = capsys.readouterr()
+    return code, out, err
