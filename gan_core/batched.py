@@ -19,6 +19,7 @@ latent size, activation, spectral norm...) fall back to their own Trainer, still
 """
 from __future__ import annotations
 
+import bisect
 import ctypes
 import sys
 import threading
@@ -132,10 +133,13 @@ class Group:
     """N variants of a base config advancing on one clock (see the module docstring)."""
 
     def __init__(self, base: TrainConfig, variants: list[dict], labels: list[str] | None = None,
-                 record_every: int = 100, batch: bool = True):
+                 record_every: int = 100, batch: bool = True,
+                 members: list[Trainer] | None = None):
+        """`members`: trainers already built for these variants (a fork); new ones otherwise."""
         self.base = base
         self.configs = variant_configs(base, variants)
         self.variants = [dict(v) for v in variants]
+        self.auto_labels = labels is None
         if labels is None:
             labels = [describe(v) for v in self.variants]
         elif len(labels) != len(self.configs):
@@ -143,9 +147,12 @@ class Group:
         self.labels = [str(label) for label in labels]
         self.batch = batch
         self._lock = threading.RLock()     # one script run of a session at a time (see locked)
-        self.iteration = 0
-        self.members: list[Trainer] = [Trainer(c, record_every=record_every)
-                                       for c in self.configs]
+        if members is None:
+            members = [Trainer(c, record_every=record_every) for c in self.configs]
+        elif [m.config for m in members] != self.configs:
+            raise ValueError("members: their configs are not those of the variants")
+        self.members: list[Trainer] = members
+        self.iteration = max(m.iteration for m in members)
         self._units: list = []          # each a _Stack or a lone Trainer, in variant order
         self._regroup()
 
@@ -211,9 +218,58 @@ class Group:
         self._units = []
         try:
             self.members[index].update(**changes)
+            self.variants[index].update(changes)
+            if self.auto_labels:
+                self.labels[index] = describe(self.variants[index])
         finally:
             self.configs[index] = self.members[index].config
             self._regroup()
+
+    # ------------------------------------------------------------------ replay and fork
+    def record_points(self) -> list[int]:
+        """The recorded iterations the group can be replayed at and forked from: those of the
+        variant that ran longest (a variant that stopped earlier shows its last record)."""
+        longest = max(self.members, key=lambda m: (m.records[-1].iteration, len(m.records)))
+        return [r.iteration for r in longest.records]
+
+    @locked
+    def records_at(self, iteration: int) -> list:
+        """Each variant's recorded snapshot at `iteration` (its latest one before, if it
+        stopped earlier or records more sparsely)."""
+        return [m.records[_point(m, iteration)] for m in self.members]
+
+    @locked
+    def fork(self, iteration: int, changes: dict | None = None,
+             variant: int | None = None) -> "Group":
+        """A new group that continues every variant from recorded iteration `iteration`, with
+        live settings `changes` (config.LIVE_FIELDS) applied to variant `variant`, or to all.
+
+        Without changes the fork retraces this run exactly. A variant that had stopped
+        (diverged) before `iteration` stays stopped as it was, unless the changes are for it.
+        """
+        changes = dict(changes or {})
+        if variant is not None and not 0 <= variant < len(self.members):
+            raise ValueError(f"variant: no variant {variant}; there are {len(self.members)}")
+        if iteration not in self.record_points():
+            raise ValueError(f"iteration: {iteration} is not a recorded point")
+        targets = range(len(self.members)) if variant is None else [variant]
+        members, variants, labels = [], [dict(v) for v in self.variants], list(self.labels)
+        for i, member in enumerate(self.members):
+            mine = changes if i in targets else {}
+            if member.status and member.iteration < iteration and not mine:
+                members.append(_stopped_copy(member))
+                continue
+            members.append(member.fork(_point(member, iteration), **mine))
+            if mine:
+                variants[i].update(mine)
+                if not self.auto_labels:
+                    labels[i] = f"{labels[i]}, {describe(mine)}"
+        base = self.base
+        if variant is None and changes:     # a change for all is a change of the base
+            base = base.replace(**changes)
+            variants = [{k: v for k, v in o.items() if k not in changes} for o in variants]
+        return Group(base, variants, None if self.auto_labels else labels, batch=self.batch,
+                     members=members)
 
     # ------------------------------------------------------------------ looking
     @locked
@@ -223,6 +279,22 @@ class Group:
     @locked
     def final_metrics(self, **kwargs) -> list[dict]:
         return [m.final_metrics(**kwargs) for m in self.members]
+
+
+def _point(member: Trainer, iteration: int) -> int:
+    """Index of the member's latest record at or before `iteration` (0 if none)."""
+    its = [r.iteration for r in member.records]
+    return max(bisect.bisect_right(its, iteration) - 1, 0)
+
+
+def _stopped_copy(member: Trainer) -> Trainer:
+    """An independent copy of a stopped member, as it stopped (its last good state)."""
+    copy = member.fork(len(member.checkpoints) - 1)
+    copy.load_state(member.state())
+    copy.history = member.history.truncated(member.iteration)
+    copy.metric_history = member.metric_history.truncated(member.iteration)
+    copy.status = member.status
+    return copy
 
 
 # ---------------------------------------------------------------------- one batched pass
