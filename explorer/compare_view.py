@@ -26,25 +26,30 @@ METRICS = {"modes_covered": ("modes covered", True), "high_quality": ("high qual
            "reverse_kl": ("reverse KL", False), "w1": ("w1", False)}
 
 
+def parse_overrides(line: str) -> dict:
+    """`field=value, field=value` -> {field: value}; an empty line or `base` is {}."""
+    line = line.strip()
+    overrides = {}
+    if line and line != "base":
+        for part in line.split(","):
+            name, sep, value = part.partition("=")
+            if not sep:
+                raise ConfigError(f"expected field=value, got {part.strip()!r}")
+            overrides[name.strip()] = parse_value(name.strip(), value)
+    return overrides
+
+
 def parse_variants(text: str) -> list[dict]:
     """One variant per line: `field=value, field=value` (an empty line is skipped; a line
     `base` is the current settings unchanged). ConfigError names the line and the field."""
     variants = []
     for number, line in enumerate(text.splitlines(), start=1):
-        line = line.strip()
-        if not line:
+        if not line.strip():
             continue
-        overrides = {}
-        if line != "base":
-            for part in line.split(","):
-                name, sep, value = part.partition("=")
-                if not sep:
-                    raise ConfigError(f"line {number}: expected field=value, got {part.strip()!r}")
-                try:
-                    overrides[name.strip()] = parse_value(name.strip(), value)
-                except ConfigError as err:
-                    raise ConfigError(f"line {number}: {err}") from None
-        variants.append(overrides)
+        try:
+            variants.append(parse_overrides(line))
+        except ConfigError as err:
+            raise ConfigError(f"line {number}: {err}") from None
     if not MIN_VARIANTS <= len(variants) <= MAX_VARIANTS:
         raise ConfigError(f"variants: between {MIN_VARIANTS} and {MAX_VARIANTS}, "
                           f"got {len(variants)}")
@@ -132,12 +137,12 @@ def shared_range(snaps) -> tuple[float | None, float | None]:
 
 
 def panels(group: Group, height: int = 380, replay: int | None = None) -> None:
-    """One panel per variant: the present, or recorded point `replay` of every variant."""
+    """One panel per variant: the present, or every variant at recorded iteration `replay`."""
     if replay is None:
         snaps = [m.snapshot(grid=PANEL_GRID, n_samples=PANEL_SAMPLES, w1_samples=0)
                  for m in group.members]
     else:
-        snaps = [m.records[min(replay, len(m.records) - 1)] for m in group.members]
+        snaps = group.records_at(replay)
     zmin, zmax = shared_range(snaps)
     # One arrow scale for all panels: a vanishing generator gradient shows as short arrows.
     push_scale = max((figures.push_reference(s.push) for s in snaps), default=0.0) or None
@@ -193,6 +198,7 @@ def player(prefix: str, on_reset, stop_at: int | None = None, height: int = 380)
     ss = st.session_state
     group: Group = ss[f"{prefix}_group"]
     playback(prefix, on_reset)
+    show_notice(prefix)
     area = st.container()
     replay = timeline(group, prefix)
 
@@ -219,15 +225,67 @@ def player(prefix: str, on_reset, stop_at: int | None = None, height: int = 380)
 
 def timeline(group: Group, prefix: str) -> int | None:
     """When paused, scrub every variant back to the same recorded iteration (they record in
-    lockstep); None for the present."""
-    points = [r.iteration for r in group.members[0].records]
+    lockstep) and offer to continue from there; returns that iteration, None for the present."""
+    points = group.record_points()
     if running(prefix) or len(points) < 2:
         return None
     now = f"now ({group.iteration:,})"
     labels = [f"{p:,}" for p in points]
-    choice = st.select_slider("Timeline", labels + [now], value=now,
+    choice = st.select_slider("Timeline", labels + [now], value=now, key=f"{prefix}_timeline",
                               help="Drag back to replay every variant at the same iteration")
-    return None if choice == now else labels.index(choice)
+    if choice == now:
+        return None
+    iteration = points[labels.index(choice)]
+    fork_controls(group, prefix, iteration)
+    return iteration
+
+
+def fork_controls(group: Group, prefix: str, iteration: int) -> None:
+    """"Continue from here": every variant restarts from `iteration`, optionally with changed
+    live settings for one variant or all; the later part of the run is left behind."""
+    c1, c2, c3 = st.columns([3, 2, 1.4], vertical_alignment="bottom")
+    c1.text_input("Change on continuing (optional)", key=f"{prefix}_fork_changes",
+                  placeholder="e.g. lr_g=0.0005, r1=1",
+                  help="Live settings only (loss, k, learning rates, optimizers, penalties, "
+                       "batch size...): the networks and data stay those of the run.")
+    c2.selectbox("For", [None] + list(range(len(group.labels))), key=f"{prefix}_fork_for",
+                 format_func=lambda i: "every variant" if i is None else group.labels[i])
+    c3.button("Continue from here", key=f"{prefix}_fork", on_click=continue_from,
+              args=(prefix, iteration), icon=":material/call_split:", width="stretch",
+              help="A new run of every variant from this iteration; the later part is dropped")
+    st.caption(f"Replaying iteration {iteration:,} of {group.iteration:,}.")
+
+
+def continue_from(prefix: str, iteration: int) -> None:
+    """Fork the group at `iteration` (a button callback); a bad change leaves the run as it was
+    and says why."""
+    ss = st.session_state
+    group: Group = ss[f"{prefix}_group"]
+    variant = ss.get(f"{prefix}_fork_for")
+    try:
+        changes = parse_overrides(ss.get(f"{prefix}_fork_changes", ""))
+        fork = group.fork(iteration, changes, variant)
+    except (ConfigError, ValueError) as err:
+        ss[f"{prefix}_notice"] = ("error", f"Could not continue from iteration "
+                                           f"{iteration:,}: {err}")
+        return
+    ss[f"{prefix}_group"] = fork
+    ss[f"{prefix}_playback"] = "pause"
+    ss[f"{prefix}_fork_changes"] = ""
+    ss.pop(f"{prefix}_timeline", None)
+    if prefix == "compare":
+        ss.compare_text = variants_text(fork.variants)
+    who = "every variant" if variant is None else group.labels[variant]
+    what = f" with {describe(changes)} for {who}" if changes else ""
+    ss[f"{prefix}_notice"] = ("info", f"Continuing from iteration {iteration:,}{what}; the "
+                                      f"later part of the previous run was left behind.")
+
+
+def show_notice(prefix: str) -> None:
+    """The message a callback left (shown once)."""
+    kind, text = st.session_state.pop(f"{prefix}_notice", (None, ""))
+    if text:
+        (st.error if kind == "error" else st.info)(text)
 
 
 def advance(group: Group, stop_at: int | None = None) -> int:

@@ -264,11 +264,7 @@ class Group:
                 variants[i].update(mine)
                 if not self.auto_labels:
                     labels[i] = f"{labels[i]}, {describe(mine)}"
-        base = self.base
-        if variant is None and changes:     # a change for all is a change of the base
-            base = base.replace(**changes)
-            variants = [{k: v for k, v in o.items() if k not in changes} for o in variants]
-        return Group(base, variants, None if self.auto_labels else labels, batch=self.batch,
+        return Group(self.base, variants, None if self.auto_labels else labels, batch=self.batch,
                      members=members)
 
     # ------------------------------------------------------------------ looking

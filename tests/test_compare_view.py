@@ -97,3 +97,48 @@ def test_timeline_replays_every_variant_at_the_same_iteration(at):
     assert not at.exception
     titles = panel_titles(at)
     assert len(titles) == 6 and all(t.endswith("it 100") for t in titles)
+
+
+def test_continue_from_a_past_point_forks_every_variant(at):
+    old = at.session_state.compare_group
+    old.step(150)
+    at.run()
+    at.select_slider(key="compare_timeline").set_value("100").run()
+    at.button(key="compare_fork").click().run()
+    assert not at.exception
+    group = at.session_state.compare_group
+    assert group is not old and group.iteration == 100
+    assert all(m.iteration == 100 for m in group.members)
+    assert group.configs == old.configs
+    assert any("Continuing from iteration 100" in i.value for i in at.info)
+    titles = panel_titles(at)
+    assert len(titles) == 6 and all(t.endswith("it 100") for t in titles)   # back at "now"
+
+
+def test_continue_with_a_change_for_one_variant(at):
+    at.session_state.compare_group.step(100)
+    at.run()
+    at.select_slider(key="compare_timeline").set_value("0").run()
+    at.text_input(key="compare_fork_changes").set_value("lr_g=0.0005, r1=1").run()
+    at.selectbox(key="compare_fork_for").set_value(2).run()
+    at.button(key="compare_fork").click().run()
+    assert not at.exception
+    group = at.session_state.compare_group
+    assert group.iteration == 0
+    assert group.configs[2].lr_g == 5e-4 and group.configs[2].r1 == 1.0
+    assert all(c.r1 == 0.0 for i, c in enumerate(group.configs) if i != 2)
+    assert group.labels[2] == "loss=wgan, lr_g=0.0005, r1=1"
+    # the variants text says what runs, so editing it or Reset keeps the change
+    assert at.text_area(key="compare_text").value.splitlines()[2] == group.labels[2]
+
+
+def test_a_bad_change_on_continuing_is_named_and_keeps_the_run(at):
+    old = at.session_state.compare_group
+    old.step(100)
+    at.run()
+    at.select_slider(key="compare_timeline").set_value("0").run()
+    at.text_input(key="compare_fork_changes").set_value("g_width=8").run()
+    at.button(key="compare_fork").click().run()
+    assert not at.exception
+    assert at.session_state.compare_group is old and old.iteration == 100
+    assert any("g_width" in e.value for e in at.error)

@@ -74,13 +74,14 @@ def test_a_schedule_change_takes_the_variant_out_of_its_batched_pass():
     assert fork.step(5) == 5 and [m.iteration for m in fork.members] == [15, 15, 15]
 
 
-def test_a_change_for_all_becomes_the_base():
+def test_a_change_for_all_joins_every_variant():
     group = Group(BASE, [{"loss": "lsgan"}, {"loss": "hinge", "lr_g": 1e-3}], record_every=10)
     group.step(10)
     fork = group.fork(10, {"lr_g": 2e-3, "r1": 1.0})
-    assert fork.base == BASE.replace(lr_g=2e-3, r1=1.0)
-    assert fork.variants == [{"loss": "lsgan"}, {"loss": "hinge"}]
-    assert fork.labels == ["loss=lsgan", "loss=hinge"]
+    assert fork.base == BASE
+    assert fork.variants == [{"loss": "lsgan", "lr_g": 2e-3, "r1": 1.0},
+                             {"loss": "hinge", "lr_g": 2e-3, "r1": 1.0}]
+    assert fork.labels == ["loss=lsgan, lr_g=0.002, r1=1", "loss=hinge, lr_g=0.002, r1=1"]
     assert all(c.lr_g == 2e-3 and c.r1 == 1.0 for c in fork.configs)
 
 

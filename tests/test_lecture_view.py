@@ -62,3 +62,18 @@ def test_step_and_reset():
     assert at.session_state.lecture_group.iteration == 1
     at.button(key="lecture_reset").click().run()
     assert at.session_state.lecture_group.iteration == 0
+
+
+def test_continue_from_here_forks_the_scenario_and_keeps_its_goal():
+    at = lecture_app({"scenario": "learning-rates"})
+    old = at.session_state.lecture_group
+    old.step(200)
+    at.run()
+    at.select_slider(key="lecture_timeline").set_value("100").run()
+    at.text_input(key="lecture_fork_changes").set_value("lr_d=0.0001").run()
+    at.button(key="lecture_fork").click().run()
+    assert not at.exception
+    group = at.session_state.lecture_group
+    assert group.iteration == 100 and all(c.lr_d == 1e-4 for c in group.configs)
+    assert all(label.endswith("lr_d=0.0001") for label in group.labels)
+    assert any(f"of {scenarios.get('learning-rates').steps:,}" in m.value for m in at.markdown)
