@@ -11,7 +11,8 @@ import streamlit as st
 from gan_core.batched import PRESETS, Group, describe
 from gan_core.config import ConfigError, TrainConfig, parse_value
 
-from . import figures, session
+from . import figures, pacing, session
+from .live import COLLAPSE_GRACE
 
 TICK_SECONDS = 0.15
 TRAIN_BUDGET_S = 0.07      # training time per frame; drawing six panels takes about as long
@@ -19,6 +20,7 @@ PANEL_SAMPLES = 300
 PANEL_GRID = 36
 PANEL_LAYERS = ("surface", "contour", "real", "fake", "push")
 MIN_VARIANTS, MAX_VARIANTS = 2, 6
+BADGE_COLOR = "#c62828"
 PRESET_TITLES = {"objectives": "the six objectives", "k": "k = 1 / 5 / 10",
                  "ttur": "equal vs two-time-scale learning rates", "r1": "with and without R1"}
 # metric -> (title, True when larger is better)
@@ -127,13 +129,28 @@ def playback(prefix: str, on_reset) -> None:
                    icon=":material/restart_alt:", width="stretch")
 
 
-def shared_range(snaps) -> tuple[float | None, float | None]:
-    """One colour range for every critic/score panel, so the panels compare at a glance."""
-    ranges = [figures.surface_range(s) for s in snaps if s.surface_kind != "probability"]
-    if not ranges:
-        return None, None
-    half = max(max(abs(lo - 0.0), abs(hi - 0.0)) for lo, hi in ranges)
-    return -half, half
+def shared_ranges(snaps) -> list[tuple[float | None, float | None]]:
+    """A colour range per panel, shared by the panels of one objective: their critic or score
+    values compare at a glance, while a WGAN critic's arbitrary scale does not wash out an
+    LSGAN score. Each range stays centred on the objective's decision level (the neutral
+    colour); probabilities keep their own fixed range (None)."""
+    ranges: dict[str, tuple[float, float]] = {}
+    for snap in snaps:
+        if snap.surface_kind != "probability":
+            lo, hi = figures.surface_range(snap)
+            old_lo, old_hi = ranges.get(snap.loss, (lo, hi))
+            ranges[snap.loss] = (min(lo, old_lo), max(hi, old_hi))
+    return [(None, None) if s.surface_kind == "probability" else ranges[s.loss] for s in snaps]
+
+
+def badge(snap) -> str:
+    """What is wrong with a panel's run, as Live's status line says it: diverged, or collapsed
+    (not before COLLAPSE_GRACE iterations: an untrained G covers no mode yet)."""
+    if snap.status:
+        return snap.status
+    if snap.metrics.get("collapsed") and snap.iteration >= COLLAPSE_GRACE:
+        return "mode collapse"
+    return ""
 
 
 def panels(group: Group, height: int = 380, replay: int | None = None) -> None:
@@ -143,21 +160,20 @@ def panels(group: Group, height: int = 380, replay: int | None = None) -> None:
                  for m in group.members]
     else:
         snaps = group.records_at(replay)
-    zmin, zmax = shared_range(snaps)
+    ranges = shared_ranges(snaps)
     # One arrow scale for all panels: a vanishing generator gradient shows as short arrows.
     push_scale = max((figures.push_reference(s.push) for s in snaps), default=0.0) or None
     per_row = min(3, len(snaps))
     cols = st.columns(per_row)
-    for i, (label, snap) in enumerate(zip(group.labels, snaps)):
+    for i, (label, snap, (zmin, zmax)) in enumerate(zip(group.labels, snaps, ranges)):
         with cols[i % per_row]:
-            title = f"{label} · it {snap.iteration:,}" if label else None
+            title = f"{label} · it {snap.iteration:,}" if label else f"it {snap.iteration:,}"
+            if problem := badge(snap):
+                title += f" · <span style='color:{BADGE_COLOR}'>{problem}</span>"
             fig = figures.main_figure(snap, PANEL_LAYERS, title=title,
                                       height=height, zmin=zmin, zmax=zmax,
                                       show_colorbar=False, push_scale=push_scale)
             st.plotly_chart(fig, key=f"panel_{i}", config={"displayModeBar": False})
-            status = snap.status or ("collapsed" if snap.metrics.get("collapsed") else "")
-            if status:
-                st.caption(f":red[{status}]")
 
 
 def metric_table(group: Group) -> pd.DataFrame:
@@ -198,15 +214,21 @@ def player(prefix: str, on_reset, stop_at: int | None = None, height: int = 380)
     ss = st.session_state
     group: Group = ss[f"{prefix}_group"]
     playback(prefix, on_reset)
-    show_notice(prefix)
-    area = st.container()
-    replay = timeline(group, prefix)
+    # Both slots always exist, so the fragment keeps its place in the page whether the timeline
+    # shows or not (a fragment whose path moved gets its deltas dropped by the browser).
+    notice_slot, timeline_slot, area = st.container(), st.container(), st.container()
+    with notice_slot:
+        show_notice(prefix)
+    with timeline_slot:
+        replay = timeline(group, prefix)
 
     @st.fragment(run_every=TICK_SECONDS if running(prefix) else None)
     def tick():
         start = time.perf_counter()
         if running(prefix):
             advance(group, stop_at)
+            # while the browser is behind, train on instead of drawing (see pacing)
+            pacing.train_while_behind(lambda: advance_one(group, stop_at))
             if stop_at is not None and group.iteration >= stop_at:
                 ss[f"{prefix}_stop"] = True
                 st.rerun()
@@ -299,6 +321,13 @@ def advance(group: Group, stop_at: int | None = None) -> int:
         if not ran or time.perf_counter() >= deadline:
             break
     return done
+
+
+def advance_one(group: Group, stop_at: int | None = None) -> int:
+    """One iteration unless the goal is reached; returns how many ran."""
+    if stop_at is not None and group.iteration >= stop_at:
+        return 0
+    return group.step(1)
 
 
 def settle(prefix: str) -> None:

@@ -21,6 +21,8 @@ import numpy as np
 import plotly.graph_objects as go
 from PIL import Image, ImageDraw, ImageFont
 
+from gan_core.snapshot import WASSERSTEIN_LOSSES
+
 from . import figures
 from .figures import LAYERS
 
@@ -467,7 +469,8 @@ def _legend(draw, snap, layers, lay, w) -> None:
     if "push" in layers:
         items.append(("arrow", "G push"))
     if "contour" in layers:
-        items.append(("line", f"D = {snap.decision_level:g}"))
+        items.append(("line", "critic halfway" if snap.loss in WASSERSTEIN_LOSSES
+                          else f"D = {snap.decision_level:g}"))
     gap, sym = round(1.1 * size), round(1.5 * size)
     widths = [(2.6 * sym if kind == "key" else sym) + 0.4 * size
               + draw.textlength(text, font=font) for kind, text in items]

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import plotly.graph_objects as go
 
+from gan_core.snapshot import WASSERSTEIN_LOSSES
+
 if TYPE_CHECKING:  # only for annotations: the figures read attributes, nothing more
     from gan_core.snapshot import Snapshot
 
@@ -30,6 +32,7 @@ STATUS_COLOR = "#c62828"
 SURFACE_COLORSCALE = [
     [0.0, "#9970ab"], [0.25, "#c9b3d6"], [0.5, "#f7f7f7"], [0.75, "#b4e0ab"], [1.0, "#5aae61"],
 ]
+SPARSE_POINTS = 40     # a series with at most this many points shows its points
 LINE_COLORS = ("#3366cc", "#e66100", "#1b9e77", "#7b3294", "#a6761d", "#e7298a", "#666666",
                "#66a61e")  # history lines / variants, in order
 FONT = dict(family="Arial, Helvetica, sans-serif", size=15, color="#222222")
@@ -155,11 +158,17 @@ def _contour_trace(snap):
     if finite.size == 0 or not (finite.min() < level < finite.max()):
         return None
     return dict(
-        type="contour", meta="contour", name=f"boundary D = {level:g}",
+        type="contour", meta="contour", name=_boundary_name(snap, level),
         x=snap.grid_x, y=snap.grid_y, z=z.astype(WIRE_DTYPE), autocontour=False,
         contours=dict(start=level, end=level, size=1.0, coloring="lines", showlabels=False),
         colorscale=[[0, CONTOUR_COLOR], [1, CONTOUR_COLOR]], showscale=False,
         line=dict(width=2.5, dash="dash"), showlegend=True, hoverinfo="skip")
+
+
+def _boundary_name(snap, level: float) -> str:
+    if snap.loss in WASSERSTEIN_LOSSES:     # its own level: halfway between real and fake
+        return "critic halfway real/fake"
+    return f"boundary D = {level:g}"
 
 
 def _points_trace(points, layer, name, color):
@@ -287,12 +296,23 @@ def _label(key):
     return " ".join(w.upper() if len(w) == 1 else w for w in words)   # "d_loss" -> "D loss"
 
 
-def _lines(named_series, title, height, log_y):
-    data = [dict(type="scatter", mode="lines", name=name, x=x, y=y,
-                 line=dict(color=LINE_COLORS[i % len(LINE_COLORS)], width=2))
-            for i, (name, (x, y)) in enumerate(named_series)]
+def _lines(named_series, title, height, log_y, colours=None):
+    """Line charts; `colours[i]` indexes LINE_COLORS for series i (default: its position), so
+    a variant keeps its colour in every chart even when another has no data. Sparse series
+    (metrics, recorded every few hundred iterations) get markers: the points are the data."""
+    colours = colours or range(len(named_series))
+    data = []
+    for c, (name, (x, y)) in zip(colours, named_series):
+        sparse = len(x) <= SPARSE_POINTS
+        data.append(dict(type="scatter", mode="lines+markers" if sparse else "lines", name=name,
+                         x=x, y=y, marker=dict(size=6),
+                         line=dict(color=LINE_COLORS[c % len(LINE_COLORS)], width=2)))
     layout = _chart_layout(title, height)
     layout["xaxis"]["title"] = dict(text="iteration", font=dict(size=13))
+    xs = {float(v) for _, (x, _) in named_series for v in x}
+    if len(xs) == 1:                 # one recorded point: from 0 to it, not a unit around it
+        last = xs.pop()
+        layout["xaxis"]["range"] = [-0.05 * max(last, 1.0), 1.05 * max(last, 1.0)]
     if log_y:
         layout["yaxis"]["type"] = "log"
     if not data:
@@ -309,10 +329,21 @@ def history_figure(history: dict, keys: list, *, title: str, log_y=False,
 
 def compare_histories_figure(histories: dict, key: str, *, title: str,
                              height=240) -> go.Figure:
-    """One line per variant label, all showing the same history key."""
-    series = [(label, s) for label, h in histories.items()
-              if (s := _series(h, key)) is not None]
-    return _lines(series, title, height, False)
+    """One line per variant label, all showing the same history key, each variant in the
+    colour of its position among `histories`."""
+    found = [(i, (label, s)) for i, (label, h) in enumerate(histories.items())
+             if (s := _series(h, key)) is not None]
+    fig = _lines([named for _, named in found], title, height, False,
+                 colours=[i for i, _ in found])
+    # up to six long labels: below the plot they wrap into rows instead of covering the title
+    # The x axis needs no title here (the iteration, as in the panels' titles).
+    rows = -(-len(histories) // 3)
+    top, axis = 50, 30          # px: the title's margin; the x axis' tick labels
+    fig.update_layout(height=height + 22 * rows, margin=dict(t=top, b=axis + 22 * rows),
+                      xaxis_title=None,
+                      legend=dict(x=0, xanchor="left", y=-axis / (height - top - axis),
+                                  yanchor="top"))
+    return fig
 
 
 def mode_bar_figure(mode_counts, *, height=220) -> go.Figure:

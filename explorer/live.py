@@ -8,7 +8,7 @@ import streamlit as st
 
 from gan_core.records import MAX_RECORD_BYTES, run_bytes
 
-from . import export, figures, session
+from . import export, figures, pacing, session
 
 TICK_SECONDS = 0.1
 SIDE_CHART_SECONDS = 1.0
@@ -45,6 +45,9 @@ def advance() -> None:
     ss = st.session_state
     if not session.is_running():
         return
+    # A browser that draws slower than this would be dropped by Streamlit (see pacing): wait
+    # for it, without training, so each frame stays `iters_per_frame` iterations apart.
+    pacing.train_while_behind(None)
     start = time.perf_counter()
     session.trainer().step(int(ss.iters_per_frame))
     tick = ss.tick

@@ -10,6 +10,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 
+WASSERSTEIN_LOSSES = ("wgan", "wgan-gp")
+
+
 @dataclass
 class Snapshot:
     iteration: int
@@ -31,5 +34,26 @@ class Snapshot:
 
     @property
     def decision_level(self) -> float:
-        """The surface value where D cannot tell real from fake: halfway between its targets."""
+        """The surface value where D cannot tell real from fake: halfway between its targets
+        (probability and LSGAN 0.5, hinge 0). A Wasserstein critic has no targets (adding a
+        constant changes neither loss), so its level is halfway between its mean on the real
+        and on the generated samples."""
+        if self.loss in WASSERSTEIN_LOSSES:
+            return self.critic_midpoint()
         return 0.0 if self.surface_kind == "critic" else 0.5
+
+    def surface_at(self, points: np.ndarray) -> np.ndarray:
+        """The surface at each (x, y) point, from the nearest grid node."""
+        pts = np.asarray(points, dtype=float).reshape(-1, 2)
+        j = np.abs(pts[:, :1] - np.asarray(self.grid_x)[None, :]).argmin(axis=1)
+        i = np.abs(pts[:, 1:] - np.asarray(self.grid_y)[None, :]).argmin(axis=1)
+        return np.asarray(self.surface, dtype=float)[i, j]
+
+    def critic_midpoint(self) -> float:
+        means = [np.nanmean(self.surface_at(p)) for p in (self.real, self.fake) if len(p)]
+        level = float(np.mean(means)) if len(means) == 2 else float("nan")
+        if not np.isfinite(level):
+            finite = np.asarray(self.surface, dtype=float)
+            finite = finite[np.isfinite(finite)]
+            level = float(np.median(finite)) if finite.size else 0.0
+        return level

@@ -142,3 +142,55 @@ def test_a_bad_change_on_continuing_is_named_and_keeps_the_run(at):
     assert not at.exception
     assert at.session_state.compare_group is old and old.iteration == 100
     assert any("g_width" in e.value for e in at.error)
+
+
+def test_panels_of_one_objective_share_a_colour_range_and_others_keep_theirs():
+    import dataclasses
+
+    import numpy as np
+
+    from explorer.compare_view import shared_ranges
+    from gan_core.batched import Group
+    from gan_core.config import TrainConfig
+
+    group = Group(TrainConfig(g_width=16, d_width=16),
+                  [{"loss": "lsgan"}, {"loss": "lsgan", "lr_d": 1e-2}, {"loss": "wgan"},
+                   {"loss": "nonsaturating"}])
+    group.step(20)
+    snaps = group.snapshots(grid=12)
+    # a critic far larger must not wash out the LSGAN panels
+    snaps[2] = dataclasses.replace(snaps[2], surface=snaps[2].surface * 1e5)
+    ranges = shared_ranges(snaps)
+    # LSGAN scores: one range for both panels, wide enough for either, centred on 0.5
+    assert ranges[0] == ranges[1]
+    lo, hi = ranges[0]
+    assert lo + hi == pytest.approx(1.0)
+    for i in (0, 1):
+        p2, p98 = np.percentile(snaps[i].surface, [2, 98])
+        assert lo <= p2 + 1e-9 and p98 <= hi + 1e-9
+    # the large critic has its own range, centred on its own level
+    level = snaps[2].decision_level
+    p2, p98 = np.percentile(snaps[2].surface, [2, 98])
+    assert sum(ranges[2]) / 2 == pytest.approx(level)
+    assert ranges[2][1] - level == pytest.approx(max(abs(p2 - level), abs(p98 - level)))
+    assert shared_ranges(snaps[:2])[0] == ranges[0], "the critic changed the LSGAN range"
+    assert ranges[3] == (None, None)
+
+
+def test_the_badge_names_divergence_and_collapse_after_the_grace_period():
+    import dataclasses
+
+    from explorer.compare_view import badge
+    from explorer.live import COLLAPSE_GRACE
+    from gan_core.config import TrainConfig
+    from gan_core.training import Trainer
+
+    snap = Trainer(TrainConfig(g_width=16, d_width=16)).snapshot(grid=8)
+    collapsed = dataclasses.replace(snap, metrics={**snap.metrics, "collapsed": True})
+    assert badge(collapsed) == ""                      # an untrained G covers no mode yet
+    assert badge(dataclasses.replace(collapsed, iteration=COLLAPSE_GRACE)) == "mode collapse"
+    diverged = dataclasses.replace(collapsed, status="diverged at iteration 7")
+    assert badge(diverged) == "diverged at iteration 7"
+    healthy = dataclasses.replace(snap, iteration=COLLAPSE_GRACE,
+                                  metrics={**snap.metrics, "collapsed": False})
+    assert badge(healthy) == ""

@@ -297,6 +297,32 @@ def test_compare_histories_one_line_per_variant():
     assert len(empty.data) == 0 and empty.layout.annotations
 
 
+def test_a_variant_keeps_its_colour_when_another_has_no_data():
+    it = np.arange(0, 500, 100)
+    full = {"a": {"iteration": it, "w1": it * 1.0}, "b": {"iteration": it, "w1": it * 2.0},
+            "c": {"iteration": it, "w1": it * 3.0}}
+    gap = dict(full, b={"iteration": it, "w1": np.full(it.size, np.nan)})
+    colours = {t.name: t.line.color for t in figures.compare_histories_figure(
+        full, "w1", title="w1").data}
+    shown = figures.compare_histories_figure(gap, "w1", title="w1").data
+    assert [t.name for t in shown] == ["a", "c"]
+    assert all(t.line.color == colours[t.name] for t in shown)
+
+
+def test_sparse_series_show_their_points_and_dense_ones_are_lines():
+    sparse = {"iteration": np.arange(0, 1000, 100), "w1": np.linspace(1, 0, 10)}
+    dense = {"iteration": np.arange(2000), "d_loss": np.ones(2000)}
+    assert figures.history_figure(sparse, ["w1"], title="w1").data[0].mode == "lines+markers"
+    assert figures.history_figure(dense, ["d_loss"], title="D").data[0].mode == "lines"
+
+
+def test_a_single_recorded_point_is_placed_on_an_axis_from_zero():
+    one = {"a": {"iteration": np.array([0.0, 100.0]), "reverse_kl": np.array([np.nan, 1.2])}}
+    fig = figures.compare_histories_figure(one, "reverse_kl", title="reverse KL")
+    low, high = fig.layout.xaxis.range
+    assert low <= 0 < 100 < high <= 110
+
+
 def test_a_shared_push_scale_keeps_small_pushes_small():
     fake = np.zeros((10, 2))
     push = np.tile([[1e-3, 0.0]], (10, 1))
