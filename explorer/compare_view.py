@@ -227,11 +227,12 @@ def player(prefix: str, on_reset, stop_at: int | None = None, height: int = 380)
         start = time.perf_counter()
         if running(prefix):
             advance(group, stop_at)
-            # while the browser is behind, train on instead of drawing (see pacing)
-            pacing.train_while_behind(lambda: advance_one(group, stop_at))
-            if stop_at is not None and group.iteration >= stop_at:
-                ss[f"{prefix}_stop"] = True
-                st.rerun()
+        # while the browser is behind, train on (or, paused, wait) instead of drawing
+        pacing.train_while_behind((lambda: advance_one(group, stop_at)) if running(prefix)
+                                  else None)
+        if running(prefix) and stop_at is not None and group.iteration >= stop_at:
+            ss[f"{prefix}_stop"] = True
+            st.rerun()
         took = f" · tick {1e3 * (time.perf_counter() - start):.0f} ms" if running(prefix) else ""
         goal = f" of {stop_at:,}" if stop_at else ""
         st.container(key=f"{prefix}_status").markdown(

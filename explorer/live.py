@@ -45,9 +45,6 @@ def advance() -> None:
     ss = st.session_state
     if not session.is_running():
         return
-    # A browser that draws slower than this would be dropped by Streamlit (see pacing): wait
-    # for it, without training, so each frame stays `iters_per_frame` iterations apart.
-    pacing.train_while_behind(None)
     start = time.perf_counter()
     session.trainer().step(int(ss.iters_per_frame))
     tick = ss.tick
@@ -195,6 +192,9 @@ def live_area() -> None:
 
     @st.fragment(run_every=period)
     def tick():
+        # A browser that draws slower than this would be dropped by Streamlit (see pacing):
+        # wait for it, without training, so frames stay `iters_per_frame` iterations apart.
+        pacing.train_while_behind(None)
         advance()
         trainer = session.trainer()
         snap, main = main_frame(trainer, int(st.session_state.grid), st.session_state.layers,

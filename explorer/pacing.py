@@ -7,7 +7,8 @@ plotly panels in a software-rendering chromium take over a second) falls behind 
 messages a frame and is dropped within a minute or two. So before each frame the animated
 views look at the queue and, while the browser is behind, keep training instead of drawing,
 until it has caught up or the user asked for something (a click must not wait for the
-browser's backlog).
+browser's backlog). Paused frames wait too: a browser that is behind has not yet heard that
+the timer stopped, and its timer keeps asking for frames.
 
 Both looks are at Streamlit's private state (starlette server, 1.5x-1.6x): where it cannot be
 read (AppTest, another server or version) the backlog counts as 0 and nothing waits.
@@ -36,12 +37,15 @@ def backlog() -> int:
 
 
 def user_waiting() -> bool:
-    """True when a rerun the user caused (a click, a changed setting) is pending; the timer's
-    own fragment reruns do not count (False when it cannot be known)."""
+    """True when a rerun the user caused (a click, a changed setting) is pending, or this run
+    was told to stop (Streamlit may start the user's rerun on a new thread meanwhile); the
+    timer's own fragment reruns do not count. False when it cannot be known."""
     try:
         from streamlit.runtime.scriptrunner import get_script_run_ctx
 
         requests = get_script_run_ctx().script_requests
+        if requests._state.name == "STOP":
+            return True
         if requests._state.name != "RERUN":
             return False
         data = requests._rerun_data

@@ -1,5 +1,8 @@
 """The Compare page in a real headless chromium: it opens on the six-objectives preset, Play all
-trains the six runs in lockstep and redraws six panels, Pause stops them."""
+trains the six runs in lockstep and redraws six panels, Pause stops them even after a long
+play (a software-rendering browser draws slower than the server: without frame pacing its
+session was dropped within a minute), and "Continue from here" forks every run at a past
+point of the timeline."""
 from __future__ import annotations
 
 import re
@@ -9,6 +12,7 @@ from .conftest import ARTIFACTS, wait_idle, wait_stable
 
 STATUS = re.compile(r"Iteration ([\d,]+)\D.*?(\d+) runs")
 PANELS = 6
+LONG_PLAY_S = 75       # without pacing, the send queue overflowed after ~35 s
 
 
 def status(page) -> tuple[int, int]:
@@ -20,6 +24,12 @@ def status(page) -> tuple[int, int]:
 
 def playback(page, label: str):
     return page.locator(".st-key-compare_playback button", has_text=label)
+
+
+def panel_iteration(title: str) -> int:
+    match = re.search(r" · it ([\d,]+)", title)
+    assert match, f"no iteration in the panel title {title!r}"
+    return int(match.group(1).replace(",", ""))
 
 
 def panel_titles(page) -> list[str]:
@@ -42,11 +52,13 @@ def test_compare_plays_six_runs_and_pauses(browser, app_server):
         assert all(t and "it 0" in t for t in first), first
 
         playback(page, "Play all").click()
-        deadline = time.time() + 90
-        while time.time() < deadline and status(page)[0] < 40:
+        started = time.time()
+        deadline = started + 150
+        while time.time() < deadline and (status(page)[0] < 150
+                                          or time.time() - started < LONG_PLAY_S):
             time.sleep(0.5)
         iterations, runs = status(page)
-        assert runs == PANELS and iterations >= 40, "Play all did not advance the runs"
+        assert runs == PANELS and iterations >= 150, "Play all did not advance the runs"
         titled = page.locator(".js-plotly-plot .gtitle", has_text=" · it ")
         deadline = time.time() + 30     # a panel being redrawn has no title for a moment
         while titled.count() < PANELS and time.time() < deadline:
@@ -65,12 +77,35 @@ def test_compare_plays_six_runs_and_pauses(browser, app_server):
         time.sleep(1.5)
         assert status(page)[0] == paused_at, "the runs went on after Pause"
         # all six panels show the iteration the status shows: lockstep
-        assert all(t.endswith(f"it {paused_at:,}") for t in panel_titles(page)), \
+        assert all(panel_iteration(t) == paused_at for t in panel_titles(page)), \
             panel_titles(page)
         assert page.locator("[data-testid='stException']").count() == 0
         page.set_viewport_size({"width": 1500, "height": 2300})    # the table and charts too
         wait_idle(page, 60_000)
         time.sleep(1.0)
         page.screenshot(path=str(ARTIFACTS / "compare.png"))
+
+        # back to the first recorded point, continue from there with a change for all
+        page.locator(".st-key-compare_timeline input[type='range']").focus()
+        page.keyboard.press("Home")
+        wait_idle(page, 60_000)
+        page.wait_for_selector(".st-key-compare_fork_changes input")
+        assert all(panel_iteration(t) == 0 for t in panel_titles(page)), panel_titles(page)
+        page.locator(".st-key-compare_fork_changes input").fill("lr_g=0.0005")
+        page.keyboard.press("Enter")
+        wait_idle(page, 60_000)
+        page.locator(".st-key-compare_fork button", has_text="Continue").first.click()
+        wait_idle(page, 60_000)
+        assert status(page) == (0, PANELS)
+        titles = panel_titles(page)
+        assert all("lr_g=0.0005" in t and panel_iteration(t) == 0 for t in titles), titles
+        playback(page, "Play all").click()
+        deadline = time.time() + 60
+        while time.time() < deadline and status(page)[0] < 5:
+            time.sleep(0.5)
+        assert status(page)[0] >= 5, "the continued runs did not play"
+        playback(page, "Pause").click()
+        wait_idle(page, 90_000)
+        assert page.locator("[data-testid='stException']").count() == 0
     finally:
         context.close()
