@@ -95,6 +95,9 @@ def test_compare_plays_six_runs_and_pauses(browser, app_server):
         page.keyboard.press("Enter")
         wait_idle(page, 60_000)
         page.locator(".st-key-compare_fork button", has_text="Continue").first.click()
+        deadline = time.time() + 60       # the click's rerun may not have started yet
+        while time.time() < deadline and status(page)[0] != 0:
+            time.sleep(0.5)
         wait_idle(page, 60_000)
         assert status(page) == (0, PANELS)
         titles = panel_titles(page)
