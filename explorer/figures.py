@@ -338,7 +338,7 @@ def compare_histories_figure(histories: dict, key: str, *, title: str,
     # up to six long labels: below the plot they wrap into rows instead of covering the title
     # The x axis needs no title here (the iteration, as in the panels' titles).
     rows = -(-len(histories) // 3)
-    top, axis = 50, 30          # px: the title's margin; the x axis' tick labels
+    top, axis = 50, 42          # px: the title's margin; the x axis' tick labels
     fig.update_layout(height=height + 22 * rows, margin=dict(t=top, b=axis + 22 * rows),
                       xaxis_title=None,
                       legend=dict(x=0, xanchor="left", y=-axis / (height - top - axis),
