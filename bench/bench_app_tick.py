@@ -17,7 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from explorer.live import SIDE_CHART_SECONDS, TICK_SECONDS, main_frame, side_charts  # noqa: E402
-from explorer.figures import LAYERS, main_figure  # noqa: E402
+from gan_draw.figures import LAYERS, main_figure  # noqa: E402
 from gan_core.config import TrainConfig  # noqa: E402
 from gan_core.training import Trainer  # noqa: E402
 

@@ -11,8 +11,8 @@ main figure's title "iteration N · loss" and of the status line "Iteration N ·
 training iterations per second; and the server's CPU use and thread count meanwhile.
 
 Timings are recorded in each page by a MutationObserver (timestamps of every change), so
-polling from this script does not slow the pages. Needs Debian's chromium and playwright (see
-ENGINEERING_NOTES.md); never `playwright install`.
+polling from this script does not slow the pages. Needs Debian's chromium and playwright (as
+the browser tests: `apt-get install chromium`); never `playwright install`.
 """
 from __future__ import annotations
 

@@ -11,7 +11,9 @@ import streamlit as st
 from gan_core.batched import PRESETS, Group, describe
 from gan_core.config import ConfigError, TrainConfig, parse_value
 
-from . import figures, pacing, session
+from gan_draw import figures
+
+from . import pacing, session
 from .live import COLLAPSE_GRACE
 
 TICK_SECONDS = 0.15

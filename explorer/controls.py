@@ -14,7 +14,7 @@ from gan_core import config as C
 from gan_core.points import read_points
 
 from . import session
-from .figures import LAYERS
+from gan_draw.figures import LAYERS
 
 K = session.widget_key
 LAYER_LABELS = {"surface": "D surface", "contour": "decision contour", "real": "real samples",

@@ -9,7 +9,7 @@ import streamlit as st
 from gan_core import dirac
 from gan_core.dirac_cli import verdict
 
-from .figures import FONT, LINE_COLORS
+from gan_draw.figures import FONT, LINE_COLORS
 
 EXPLAIN = {
     "gan": "Unregularised GAN. Simultaneous gradient descent spirals **out**; alternating "

@@ -7,7 +7,9 @@ import streamlit as st
 from gan_core import scenarios
 from gan_core.batched import Group
 
-from . import compare_view, export
+from gan_draw import export
+
+from . import compare_view
 
 PREFIX = "lecture"
 

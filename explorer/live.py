@@ -8,7 +8,9 @@ import streamlit as st
 
 from gan_core.records import MAX_RECORD_BYTES, run_bytes
 
-from . import export, figures, pacing, session
+from gan_draw import export, figures
+
+from . import pacing, session
 
 TICK_SECONDS = 0.1
 SIDE_CHART_SECONDS = 1.0

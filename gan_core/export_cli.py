@@ -7,7 +7,7 @@
 The run comes from a scenario (gan_core.scenarios; its first variant unless --variant), from
 plain config options (every TrainConfig field, as for `train`), or from a saved run record.
 Training records a coarse snapshot every steps/100 iterations, the frames of the animation.
-The format is --format, or else the suffix of --out. Drawing lives in explorer.export (plotly
+The format is --format, or else the suffix of --out. Drawing lives in gan_draw.export (plotly
 and Pillow), imported only when this command runs: gan_core itself never needs plotly.
 """
 from __future__ import annotations
@@ -190,7 +190,7 @@ def replay_snapshots(trainer) -> list:
 
 def _load_drawing():
     try:
-        return importlib.import_module("explorer.export")
+        return importlib.import_module("gan_draw.export")
     except ImportError as err:
         raise ConfigError(f"export to images and HTML needs plotly and pillow "
                           f"(pip install -r requirements.txt): {err}") from None

@@ -29,7 +29,8 @@ SNAPSHOT_W1_SAMPLES = 250  # exact OT costs ~O(n^3): small in snapshots, 1,000 i
 
 
 def use_one_thread() -> None:
-    """Small matmuls run faster and steadier on one thread than on two (see ENGINEERING_NOTES)."""
+    """Small matmuls run faster and steadier on one thread than on two (measured on a 2-core
+    CPU: 2 threads were erratic for 64-128-wide layers; see docs/ARCHITECTURE.md)."""
     if torch.get_num_threads() != 1:
         torch.set_num_threads(1)
 

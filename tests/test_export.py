@@ -1,4 +1,4 @@
-"""explorer.export (HTML animation, PNG/GIF raster) and `python -m gan_core export`.
+"""gan_draw.export (HTML animation, PNG/GIF raster) and `python -m gan_core export`.
 
 Most tests build Snapshots by hand; one small run (60 iterations, a record every 10) feeds the
 tests that want real training output, and the CLI trains 10 iterations per export."""
@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from explorer import export, figures
+from gan_draw import export, figures
 from gan_core import cli
 from gan_core.config import TrainConfig
 from gan_core.snapshot import Snapshot
@@ -472,7 +472,7 @@ def test_gan_core_cli_imports_without_plotly():
     """The engine never needs plotly: the export command imports the drawing lazily."""
     code = ("import sys; sys.modules['plotly'] = None; sys.modules['PIL'] = None\n"
             "from gan_core import cli; cli._load_subcommands()\n"
-            "assert 'export' in cli.SUBCOMMANDS; assert 'explorer.export' not in sys.modules\n"
+            "assert 'export' in cli.SUBCOMMANDS; assert 'gan_draw.export' not in sys.modules\n"
             "sys.exit(cli.main(['export', '--out', 'x.png']))")
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                             text=True, timeout=120)

@@ -1,4 +1,4 @@
-"""explorer.figures: Snapshots and histories built by hand with NumPy, no torch, no training."""
+"""gan_draw.figures: Snapshots and histories built by hand with NumPy, no torch, no training."""
 import json
 import subprocess
 import sys
@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from explorer import figures
-from explorer.figures import LAYERS, main_figure
+from gan_draw import figures
+from gan_draw.figures import LAYERS, main_figure
 from gan_core.snapshot import Snapshot
 
 VIEW = (-2.0, 3.0, -1.0, 1.5)   # deliberately not square and not centred
@@ -230,7 +230,7 @@ def test_main_figure_is_json_serialisable_and_keeps_layer_names():
 
 def test_figures_module_does_not_import_torch():
     root = Path(__file__).resolve().parents[1]
-    code = "import sys, explorer.figures; sys.exit('torch' in sys.modules)"
+    code = "import sys, gan_draw.figures; sys.exit('torch' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], cwd=root).returncode == 0
 
 

@@ -29,7 +29,7 @@ from .figures import LAYERS
 if TYPE_CHECKING:
     from gan_core.snapshot import Snapshot
 
-MAX_HTML_FRAMES = 100     # every frame goes to the browser in one page (ENGINEERING_NOTES)
+MAX_HTML_FRAMES = 100     # every frame goes to the browser in one page
 MAX_GIF_FRAMES = 150
 SUPERSAMPLE = 2           # vector layers are drawn at 2x and reduced: smooth dots and lines
 HOLD_LAST_S = 1.5         # a GIF rests on its last frame before looping (slides)
