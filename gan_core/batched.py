@@ -225,6 +225,27 @@ class Group:
             self.configs[index] = self.members[index].config
             self._regroup()
 
+    @locked
+    def step_d(self) -> None:
+        """One discriminator update alone for every running variant (not an iteration)."""
+        self._each_alone(Trainer.step_d)
+
+    @locked
+    def step_g(self) -> None:
+        """One generator update alone for every running variant (not an iteration)."""
+        self._each_alone(Trainer.step_g)
+
+    def _each_alone(self, action) -> None:
+        for unit in self._units:          # members own their tensors while they act alone
+            if isinstance(unit, _Stack):
+                unit.release()
+        self._units = []
+        try:
+            for member in self.members:
+                action(member)
+        finally:
+            self._regroup()
+
     # ------------------------------------------------------------------ replay and fork
     def record_points(self) -> list[int]:
         """The recorded iterations the group can be replayed at and forked from: those of the
@@ -470,6 +491,8 @@ class _Stack:
                 diverged = True
                 continue
             member.iteration += 1
+            member.d_updates += self.k
+            member.g_updates += self.k_g
             member.history.append(member.iteration, stats[i])
             if member.iteration % member.record_every == 0:
                 member._record(grid=40)

@@ -9,6 +9,7 @@ survives `to_json` (unlike `uid`), so tests can find a layer in a chart's JSON s
 """
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -55,14 +56,25 @@ _BASE_LAYOUT = dict(template="none", font=FONT, paper_bgcolor="white", plot_bgco
                     hovermode="closest")
 
 
+def _figure(build_spec):
+    """The go.Figure of a builder returning a plain {data, layout} dict. The dicts themselves
+    are what the browser player streams (no validation cost per frame)."""
+    @functools.wraps(build_spec)
+    def build(*args, **kwargs) -> go.Figure:
+        return go.Figure(build_spec(*args, **kwargs))
+    return build
+
+
 # ------------------------------------------------------------------ main figure
-def main_figure(snap: "Snapshot", layers=LAYERS, *, title: str | None = None, height: int = 560,
-                zmin=None, zmax=None, show_colorbar=True, font_size: int | None = None,
-                push_scale: float | None = None) -> go.Figure:
+def main_spec(snap: "Snapshot", layers=LAYERS, *, title: str | None = None, height: int = 560,
+              zmin=None, zmax=None, show_colorbar=True, font_size: int | None = None,
+              push_scale: float | None = None, webgl: bool = False) -> dict:
     """The data plane: D's surface, its decision contour, samples, G's push and latent grid.
 
     `layers` is any subset of LAYERS. `zmin`/`zmax` fix the colour range of a critic/score
     surface (the compare view passes one shared range); a probability surface is always [0, 1].
+    `webgl` draws the samples, arrows and latent grid as WebGL traces: the browser player
+    redraws them every frame, and there WebGL is faster than SVG (an export keeps SVG).
     """
     layers = set(layers)
     unknown = layers - set(LAYERS)
@@ -85,6 +97,10 @@ def main_figure(snap: "Snapshot", layers=LAYERS, *, title: str | None = None, he
     if "push" in layers:
         data.append(_push_trace(snap.fake, snap.push, xmax - xmin, push_scale))
 
+    if webgl:
+        for trace in data:
+            if trace["type"] == "scatter":
+                trace["type"] = "scattergl"
     if title is None:
         title = f"iteration {snap.iteration:,}" + (f" · {snap.loss}" if snap.loss else "")
     # Everything is centred, because the equal-aspect plot shrinks its domain to the middle of
@@ -112,7 +128,7 @@ def main_figure(snap: "Snapshot", layers=LAYERS, *, title: str | None = None, he
             xanchor="center", yanchor="top", showarrow=False,
             font=dict(size=16, color=STATUS_COLOR), bgcolor="rgba(255,255,255,0.85)",
             bordercolor=STATUS_COLOR, borderwidth=2, borderpad=5)]
-    return go.Figure(dict(data=data, layout=layout))
+    return dict(data=data, layout=layout)
 
 
 def surface_range(snap: "Snapshot", zmin=None, zmax=None) -> tuple[float, float]:
@@ -288,7 +304,7 @@ def _message(layout, text):
                                   showarrow=False, font=dict(size=16, color="#888888"))]
     layout["xaxis"] = dict(layout["xaxis"], visible=False)
     layout["yaxis"] = dict(layout["yaxis"], visible=False)
-    return go.Figure(dict(data=[], layout=layout))
+    return dict(data=[], layout=layout)
 
 
 def _label(key):
@@ -317,18 +333,16 @@ def _lines(named_series, title, height, log_y, colours=None):
         layout["yaxis"]["type"] = "log"
     if not data:
         return _message(layout, "no data yet")
-    return go.Figure(dict(data=data, layout=layout))
+    return dict(data=data, layout=layout)
 
 
-def history_figure(history: dict, keys: list, *, title: str, log_y=False,
-                   height=220) -> go.Figure:
+def history_spec(history: dict, keys: list, *, title: str, log_y=False, height=220) -> dict:
     """One line per history key against iteration; "no data yet" when they are all empty."""
     series = [(_label(k), s) for k in keys if (s := _series(history, k)) is not None]
     return _lines(series, title, height, log_y)
 
 
-def compare_histories_figure(histories: dict, key: str, *, title: str,
-                             height=240) -> go.Figure:
+def compare_histories_spec(histories: dict, key: str, *, title: str, height=240) -> dict:
     """One line per variant label, all showing the same history key, each variant in the
     colour of its position among `histories`."""
     found = [(i, (label, s)) for i, (label, h) in enumerate(histories.items())
@@ -339,14 +353,16 @@ def compare_histories_figure(histories: dict, key: str, *, title: str,
     # The x axis needs no title here (the iteration, as in the panels' titles).
     rows = -(-len(histories) // 3)
     top, axis = 50, 42          # px: the title's margin; the x axis' tick labels
-    fig.update_layout(height=height + 22 * rows, margin=dict(t=top, b=axis + 22 * rows),
-                      xaxis_title=None,
-                      legend=dict(x=0, xanchor="left", y=-axis / (height - top - axis),
-                                  yanchor="top"))
+    layout = fig["layout"]
+    layout.update(height=height + 22 * rows,
+                  margin=dict(layout["margin"], t=top, b=axis + 22 * rows),
+                  legend=dict(layout["legend"], x=0, xanchor="left",
+                              y=-axis / (height - top - axis), yanchor="top"))
+    layout["xaxis"] = {k: v for k, v in layout["xaxis"].items() if k != "title"}
     return fig
 
 
-def mode_bar_figure(mode_counts, *, height=220) -> go.Figure:
+def mode_bar_spec(mode_counts, *, height=220) -> dict:
     """High-quality fakes per mode: collapse shows as empty bars, hopping as moving bars."""
     if mode_counts is None:
         return _message(_chart_layout("samples per mode", height),
@@ -363,4 +379,10 @@ def mode_bar_figure(mode_counts, *, height=220) -> go.Figure:
                hovertemplate="mode %{x}: %{y}<extra></extra>")
     if counts.size <= 16:
         bar.update(text=counts, textposition="outside", cliponaxis=False)
-    return go.Figure(dict(data=[bar], layout=layout))
+    return dict(data=[bar], layout=layout)
+
+
+main_figure = _figure(main_spec)
+history_figure = _figure(history_spec)
+compare_histories_figure = _figure(compare_histories_spec)
+mode_bar_figure = _figure(mode_bar_spec)
