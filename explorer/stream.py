@@ -139,7 +139,6 @@ class Stream:
         self._heard = time.monotonic()
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
-        self.rebase()
 
     # ------------------------------------------------------------------ the script's side
     def rebase(self, replay=None) -> None:
