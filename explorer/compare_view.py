@@ -92,6 +92,13 @@ def _set_text() -> None:
     build_group(cs)
 
 
+def _forked(group) -> None:
+    """The variants text says what runs, so editing it or Reset keeps a fork's changes."""
+    cs = compare()
+    cs.text = variants_text(group.variants)
+    st.session_state.compare_text = cs.text
+
+
 def editor(cs: state.CompareState) -> None:
     base = session.trainer().config
     st.caption(f"Base: the Live page's settings — {base.loss} on {base.dataset}, k={base.k}, "
@@ -119,7 +126,7 @@ def page() -> None:
     playback.bar(pb, on_reset=build_group, play_label="Play all")
     row, notice = st.container(), st.container()
     with row:
-        playback.timeline(pb, cs, label="Timeline")
+        playback.timeline(pb, cs, label="Timeline", after_fork=_forked)
     with notice:
         playback.notice(pb)
     pb.sync()

@@ -82,12 +82,9 @@ def _reset() -> None:
 def page() -> None:
     ls = lecture()
     names = list(scenarios.SCENARIOS)
-    wanted = st.query_params.get("scenario")
+    wanted = st.query_params.get("scenario")     # read when the session's state was made
     if wanted and wanted not in names:
         st.warning(f"Unknown scenario {wanted!r} in the link; choose one of: {', '.join(names)}")
-    elif wanted and wanted != ls.scenario and st.session_state.get("lecture_link") != wanted:
-        load(wanted)                               # a new link: its scenario
-    st.session_state.lecture_link = wanted
     links.write_query(extra={"scenario": ls.scenario})
     present = state.flags().present
     pb = ls.playback

@@ -76,7 +76,7 @@ def notice(pb: Playback) -> None:
         (st.error if kind == "error" else st.info)(text)
 
 
-def timeline(pb: Playback, fork_state=None, label: str | None = None) -> None:
+def timeline(pb: Playback, fork_state=None, label: str | None = None, after_fork=None) -> None:
     """When paused, a slider back through the recorded iterations (every variant at the same
     one) and "Continue from here"; sets `pb.replay` (None: now)."""
     group = pb.group
@@ -98,10 +98,10 @@ def timeline(pb: Playback, fork_state=None, label: str | None = None) -> None:
                               help="Drag back to replay the run; back at the end for now.")
     pb.replay = None if choice == now else points[labels.index(choice)]
     if pb.replay is not None:
-        fork_controls(pb, pb.replay, fork_state)
+        fork_controls(pb, pb.replay, fork_state, after_fork)
 
 
-def fork_controls(pb: Playback, iteration: int, fork_state) -> None:
+def fork_controls(pb: Playback, iteration: int, fork_state, after_fork=None) -> None:
     """"Continue from here": every variant restarts from `iteration`, optionally with changed
     live settings for one variant or all; the later part of the run is left behind."""
     prefix, group = pb.prefix, pb.group
@@ -121,26 +121,29 @@ def fork_controls(pb: Playback, iteration: int, fork_state) -> None:
         fork_state.fork_changes = st.session_state.get(f"{prefix}_fork_changes", "")
         fork_state.fork_for = st.session_state.get(f"{prefix}_fork_for")
     c3.button("Continue from here", key=f"{prefix}_fork", on_click=continue_from,
-              args=(pb, iteration), icon=":material/call_split:", width="stretch",
+              args=(pb, iteration, after_fork), icon=":material/call_split:", width="stretch",
               help="A new run from this iteration; the later part is dropped")
     st.caption(f"Replaying iteration {iteration:,} of {group.iteration:,}.")
 
 
-def continue_from(pb: Playback, iteration: int, parse=None) -> None:
+def continue_from(pb: Playback, iteration: int, after_fork=None) -> None:
     """Fork the group at `iteration` (a button callback); a bad change leaves the run as it
-    was and says why. The fork starts paused at that iteration."""
+    was and says why. The fork starts paused at that iteration; `after_fork(group)` lets the
+    page follow (Compare's variants text)."""
     from .compare_view import parse_overrides     # the one field=value reader of the UI
 
     ss = st.session_state
     variant = ss.get(f"{pb.prefix}_fork_for")
     try:
-        changes = (parse or parse_overrides)(ss.get(f"{pb.prefix}_fork_changes", ""))
+        changes = parse_overrides(ss.get(f"{pb.prefix}_fork_changes", ""))
         fork = pb.group.fork(iteration, changes, variant)
     except (ConfigError, ValueError) as err:
         pb.say(f"Could not continue from iteration {iteration:,}: {err}", "error")
         return
     labels = pb.group.labels
     pb.set_group(fork)
+    if after_fork is not None:
+        after_fork(fork)
     pb.pause()
     ss[f"{pb.prefix}_playback"] = pb.play
     ss[f"{pb.prefix}_fork_changes"] = ""
