@@ -14,7 +14,7 @@ figure dicts gan_draw.figures builds, so the streamed picture is exactly the sti
   the attributes that differ from the template's; per layout key, the new value (None where the
   template had a key the figure dropped). `apply_diff(template, diff)` is the inverse, written
   the way player.js does it, and `from_wire` decodes specs back to arrays: together they are
-  the round trip the tests check.
+  the round trip the tests check. An array sent twice in a frame is sent once (`ref`).
 - `chart_append(...)`: the new points of line charts since the last frame, so side charts
   grow by appending instead of being rebuilt.
 """
@@ -146,7 +146,20 @@ def figure_diff(fig: dict, template: dict) -> dict:
     layout, old_layout = fig.get("layout", {}), template.get("layout", {})
     changes = {k: v for k, v in layout.items() if k not in old_layout or not _same(v, old_layout[k])}
     changes.update({k: None for k in old_layout if k not in layout})
-    return {"data": data, "layout": to_wire(changes)}
+    return {"data": _shared(data), "layout": to_wire(changes)}
+
+
+def _shared(data: list) -> list:
+    """An array sent twice in one frame (the contour's z is the surface's) is sent once: the
+    second place holds {"ref": [trace position, attribute]}."""
+    seen: dict[str, list] = {}
+    for position, (_, attrs) in enumerate(data):
+        for key, value in attrs.items():
+            if is_array_spec(value):
+                where = seen.setdefault(value["bdata"], [position, key])
+                if where != [position, key]:
+                    attrs[key] = {"ref": where}
+    return data
 
 
 def apply_diff(template: dict, diff: dict) -> dict:
@@ -156,6 +169,10 @@ def apply_diff(template: dict, diff: dict) -> dict:
         trace = {} if index < 0 else dict(template["data"][index])
         trace.update(attrs)
         data.append({k: v for k, v in trace.items() if v is not None})
+    for trace in data:
+        for key, value in trace.items():
+            if isinstance(value, dict) and set(value) == {"ref"}:
+                trace[key] = data[value["ref"][0]][value["ref"][1]]
     layout = dict(template.get("layout", {}))
     layout.update(diff.get("layout", {}))
     return {"data": data, "layout": {k: v for k, v in layout.items() if v is not None}}

@@ -287,6 +287,11 @@ function applyDiff(template, diff) {
     for (const k of Object.keys(trace)) if (trace[k] === null) delete trace[k];
     return trace;
   });
+  for (const trace of data) {               // an array sent once for two traces
+    for (const [k, v] of Object.entries(trace)) {
+      if (v && typeof v === "object" && v.ref) trace[k] = data[v.ref[0]][v.ref[1]];
+    }
+  }
   const layout = Object.assign({}, template.layout, diff.layout || {});
   for (const k of Object.keys(layout)) if (layout[k] === null) delete layout[k];
   return { data, layout };
