@@ -17,7 +17,7 @@ from gan_draw.frames import (apply_diff, chart_append, decode_array, encode_arra
 @pytest.fixture(scope="module")
 def snaps():
     trainer = Trainer(TrainConfig(g_width=32, d_width=32))
-    trainer.step(20)                          # D has a decision boundary in view by now
+    trainer.step(40)                          # D has a decision boundary in view by now
     first = trainer.snapshot(grid=40, n_samples=500, w1_samples=0)
     trainer.step(30)
     second = trainer.snapshot(grid=40, n_samples=500, w1_samples=0)
