@@ -1,8 +1,10 @@
 """GAN dynamics explorer: `streamlit run streamlit_app.py`. Thin: page setup and routing."""
 import streamlit as st
 
-from explorer import compare_view, controls, dirac_view, lecture_view, links, live, session, state
+from explorer import (compare_view, controls, dirac_view, lecture_view, links, live, session,
+                      state, tuning)
 
+tuning.tune_process()
 st.set_page_config(page_title="GAN dynamics explorer", page_icon="🎯", layout="wide")
 
 

@@ -155,6 +155,8 @@ class Playback:
 
         @st.fragment(run_every=BACKSTOP_S if self.playing else None)
         def area():
+            import os, sys, time as _t
+            _t0 = _t.perf_counter()
             ack = (st.session_state.get(key) or {}).get("ack") or {}
             maker = self.stream.maker
             fresh = ack.get("epoch") == maker.epoch
@@ -176,5 +178,8 @@ class Playback:
                 data["static"] = maker.static
                 data["frames"] = [maker.first]
             _mount(key=key, data=data, on_ack_change=_ignore, height="content")
+            if os.environ.get("GX_DEBUG"):
+                print(f"[player] {_t.perf_counter():.3f} run {1e3*(_t.perf_counter()-_t0):.0f} ms ack={ack} "
+                      f"frames={[f['seq'] for f in data['frames']]} playing={self.playing} it={self.group.iteration}", file=sys.stderr, flush=True)
 
         area()

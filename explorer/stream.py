@@ -28,7 +28,8 @@ from gan_draw import frames as wire
 
 STALL_SECONDS = 3.0
 IDLE_EXIT_SECONDS = 60.0
-CHART_SECONDS = 0.5          # side charts grow at most twice a second (they are cheap then)
+CHART_SECONDS = 0.5          # side charts and slow figures (the mode bars) change at most
+                             # twice a second: redrawing them costs the browser as much as a frame
 OUTBOX = 64                  # frames kept for resending (a player asks from what it has)
 
 
@@ -75,10 +76,11 @@ class FrameMaker:
         """The group now, as changes to this epoch's templates (charts grow every
         CHART_SECONDS)."""
         snaps = self.view.snapshots(group, None)
-        figures = self.view.figures(group, snaps)
         now = time.perf_counter()
+        slow_turn = now - self._chart_time >= CHART_SECONDS
+        figures = self.view.figures(group, snaps, slow=slow_turn)
         charts = {}
-        if now - self._chart_time >= CHART_SECONDS:
+        if slow_turn:
             self._chart_time = now
             charts = self._chart_changes(group)
         return self._frame(figures, self.view.texts(group, snaps, rate=rate), charts)

@@ -58,13 +58,14 @@ class LiveView:
             return group.records_at(replay)
         return [member.snapshot(grid=self.grid, n_samples=self.samples, w1_samples=0)]
 
-    def figures(self, group, snaps) -> dict:
+    def figures(self, group, snaps, slow: bool = True) -> dict:
+        """The main figure, and the mode bars when `slow` (they change at the charts' pace)."""
         snap = snaps[0]
         if self.present:
-            main = figures.main_spec(snap, self.layers, height=820, font_size=22, webgl=True)
+            main = figures.main_spec(snap, self.layers, height=820, font_size=22, light=True)
             return {"main": main}
-        out = {"main": figures.main_spec(snap, self.layers, height=600, webgl=True)}
-        if snap.mode_counts is not None:
+        out = {"main": figures.main_spec(snap, self.layers, height=600, light=True)}
+        if slow and snap.mode_counts is not None:
             out["bar"] = figures.mode_bar_spec(snap.mode_counts)
         return out
 
@@ -142,7 +143,7 @@ class GroupView:
         return [m.snapshot(grid=self.grid, n_samples=self.samples, w1_samples=0)
                 for m in group.members]
 
-    def figures(self, group, snaps) -> dict:
+    def figures(self, group, snaps, slow: bool = True) -> dict:
         ranges = shared_ranges(snaps)
         # One arrow scale for all panels: a vanishing generator gradient shows as short arrows.
         push_scale = max((figures.push_reference(s.push) for s in snaps), default=0.0) or None
@@ -153,7 +154,7 @@ class GroupView:
                 title += f" · <span style='color:{BADGE_COLOR}'>{html.escape(problem)}</span>"
             out[f"panel_{i}"] = figures.main_spec(
                 snap, self.layers, title=title, height=self.height, zmin=zmin, zmax=zmax,
-                show_colorbar=False, push_scale=push_scale, webgl=True)
+                show_colorbar=False, push_scale=push_scale, light=True)
         return out
 
     def texts(self, group, snaps, rate: float = 0.0) -> dict:

@@ -57,8 +57,8 @@ def test_non_finite_scalars_become_null_so_the_browser_can_parse_them():
 
 def test_a_figure_is_its_template_plus_its_diff(snaps):
     first, second, _ = snaps
-    template = figures.main_spec(first, webgl=True)
-    fig = figures.main_spec(second, webgl=True)
+    template = figures.main_spec(first, light=True)
+    fig = figures.main_spec(second, light=True)
     diff = json.loads(json.dumps(figure_diff(fig, template)))   # through JSON, as sent
     rebuilt = from_wire(apply_diff(to_wire(template), diff))
     assert same_figure(rebuilt, from_wire(to_wire(fig)))
@@ -88,8 +88,8 @@ def test_traces_and_layout_keys_that_appear_or_vanish_are_sent_whole_or_removed(
 
 def test_a_live_frame_is_small(snaps):
     first, second, _ = snaps
-    template = figures.main_spec(first, webgl=True)
-    fig = figures.main_spec(second, webgl=True)
+    template = figures.main_spec(first, light=True)
+    fig = figures.main_spec(second, light=True)
     diff = figure_diff(fig, template)
     full = wire_size(to_wire(fig))
     # a 40x40 surface (twice: heatmap and contour), 500 samples, arrows and latent grid

@@ -16,7 +16,7 @@
 const PLAYERS = (window.__ganExplorerPlayers = window.__ganExplorerPlayers || new Map());
 const MAX_FPS = 30;
 const QUEUE_SECONDS = 0.5;      // frames kept ahead, in seconds of playback: smooths round trips
-const CHART_EVERY_MS = 500;     // side charts grow at most twice a second: cheap for the browser
+const CHART_EVERY_MS = 250;     // one side chart grows every 250 ms, in turn: no stall for all
 const CHART_MAX_POINTS = 1500;  // a series longer than this keeps every other point
 const ACK_RETRY_MS = 1500;
 const PLOT_CONFIG = { displayModeBar: false, responsive: false, showTips: false };
@@ -199,6 +199,7 @@ class Player {
         const div = this.plots.get(id);
         const template = this.templates[id];
         if (!div || !template) continue;
+        if (!still && div.data && unchanged(diff)) continue;      // nothing to redraw
         const fig = applyDiff(template, diff);
         fixSize(div, fig.layout);
         window.Plotly.react(div, fig.data, fig.layout, PLOT_CONFIG);
@@ -232,6 +233,10 @@ class Player {
     this.lastChartFlush = performance.now();
     const first = this.staticPending;
     this.staticPending = false;
+    // Between rebuilds, one chart with new points is redrawn per call, in turn.
+    const waiting = Object.keys(this.charts).filter((id) => this.charts[id].pending);
+    const nextChart = waiting.length
+      ? waiting[(this.chartTurn = ((this.chartTurn || 0) + 1)) % waiting.length] : null;
     for (const [id, chart] of Object.entries(this.charts)) {
       const div = this.plots.get(id);
       if (!div) continue;
@@ -241,7 +246,7 @@ class Player {
         chart.dirty = false;
         fixSize(div, chart.fig.layout);
         window.Plotly.react(div, chart.fig.data, chart.fig.layout, PLOT_CONFIG);
-      } else if (chart.pending) {
+      } else if (chart.pending && id === nextChart) {
         const indices = chart.pending.x.map((_, i) => i);
         const total = chart.fig.data.reduce((m, t) => Math.max(m, (t.x || []).length), 0);
         if (total > CHART_MAX_POINTS) {
@@ -295,6 +300,11 @@ function applyDiff(template, diff) {
   const layout = Object.assign({}, template.layout, diff.layout || {});
   for (const k of Object.keys(layout)) if (layout[k] === null) delete layout[k];
   return { data, layout };
+}
+
+function unchanged(diff) {
+  return !Object.keys(diff.layout || {}).length
+    && (diff.data || []).every(([index, attrs]) => index >= 0 && !Object.keys(attrs).length);
 }
 
 function fixSize(div, layout) {
