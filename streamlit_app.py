@@ -5,7 +5,10 @@ from explorer import (compare_view, controls, dirac_view, lecture_view, links, l
                       state, tuning)
 
 tuning.tune_process()
-st.set_page_config(page_title="GAN dynamics explorer", page_icon="🎯", layout="wide")
+st.set_page_config(page_title="GAN dynamics explorer", page_icon="🎯", layout="wide",
+                   initial_sidebar_state="collapsed" if state.flags().present else "auto")
+if state.flags().present:
+    state.projector_css()
 
 
 def live_page() -> None:

@@ -7,7 +7,7 @@ import streamlit as st
 from gan_core.batched import PRESETS, Group, describe
 from gan_core.config import ConfigError, parse_value
 
-from . import playback, session, state
+from . import links, playback, session, state
 from .player import Playback
 from .views import GroupView
 
@@ -118,16 +118,19 @@ def editor(cs: state.CompareState) -> None:
 
 def page() -> None:
     cs = compare()
-    st.header("Compare")
-    editor(cs)
+    present = state.flags().present
+    links.write_query()
+    if not present:                  # the projector layout: the panels, large
+        st.header("Compare")
+        editor(cs)
     pb = cs.playback
     if pb is None:
         return
+    pb.set_view(GroupView(present=present))
     playback.bar(pb, on_reset=build_group, play_label="Play all")
     row, notice = st.container(), st.container()
     with row:
         playback.timeline(pb, cs, label="Timeline", after_fork=_forked)
     with notice:
         playback.notice(pb)
-    pb.sync()
     pb.player()

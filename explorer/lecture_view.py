@@ -26,7 +26,7 @@ def scenario_group(name: str, seed: int) -> Group:
 
 def view_of(name: str, present: bool) -> GroupView:
     scenario = scenarios.get(name)
-    return GroupView(height=620 if present else 420, goal=scenario.steps,
+    return GroupView(height=420, goal=scenario.steps, present=present,
                      extra_charts=tuple(getattr(scenario, "charts", ())))
 
 
@@ -90,6 +90,7 @@ def page() -> None:
     pb = ls.playback
     scenario = scenarios.get(ls.scenario)
 
+    pb.set_view(view_of(ls.scenario, present))
     state.bind("lecture_pick", ls.scenario)
     state.bind("lecture_seed", ls.seed)
     c1, c2, c3 = st.columns([2, 0.8, 0.8], vertical_alignment="bottom")
@@ -110,7 +111,6 @@ def page() -> None:
         playback.timeline(pb, ls, label="Timeline")
     with notice:
         playback.notice(pb)
-    pb.sync()
     pb.player()
     if not pb.playing and pb.group.iteration > 0:
         downloads(scenario, pb.group)

@@ -70,13 +70,13 @@ def page(present: bool = False) -> None:
         c1, c2 = st.columns([6, 1], vertical_alignment="bottom")
         with c1:
             playback.timeline(pb)
-            if pb.playing:
+            if pb.playing and not present:
                 st.caption("Pause to scrub back through the run, continue from a past point "
                            "or export it.")
-        with c2:
-            export_menu(pb)
+        if not present:
+            with c2:
+                export_menu(pb)
     with notice:
         playback.notice(pb)
     pb.set_view(view_of(live_state, present), frame_every=int(live_state.iters_per_frame))
-    pb.sync()
     pb.player()

@@ -14,6 +14,7 @@ reruns each time it wants more frames.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -68,6 +69,7 @@ class Playback:
     play: str = "pause"
     notice: tuple = ("", "")             # (kind "info"/"error", text), shown once
     replay: int | None = None            # the iteration the timeline shows, None: now
+    room: int | None = None              # px the browser has below the player's top
     stream: Stream | None = field(default=None, repr=False)
     shown: tuple | None = field(default=None, repr=False)
 
@@ -92,6 +94,8 @@ class Playback:
         self.shown = None
 
     def set_view(self, view, frame_every: int | None = None) -> None:
+        if self.room is not None:
+            view = dataclasses.replace(view, room=self.room)
         self.view = view
         self.stream.maker.view = view
         if frame_every is not None:
@@ -158,6 +162,11 @@ class Playback:
             import os, sys, time as _t
             _t0 = _t.perf_counter()
             ack = (st.session_state.get(key) or {}).get("ack") or {}
+            room = ack.get("room")
+            if isinstance(room, int) and (self.room is None or abs(room - self.room) > 40):
+                self.room = room
+                self.set_view(self.view)
+            self.sync()
             maker = self.stream.maker
             fresh = ack.get("epoch") == maker.epoch
             if self.playing and fresh:

@@ -94,3 +94,9 @@ def bind(key: str, value) -> None:
 def keep(key: str, default=None):
     """After drawing widget `key`: its value (default if it was not drawn)."""
     return st.session_state.get(key, default)
+
+
+def projector_css() -> None:
+    """The projector layout gives the figures the screen: less space above the page."""
+    st.html("<style>.stMainBlockContainer { padding-top: 4.2rem; }"
+            " .stMainBlockContainer .gx-status { font-size: 1.3rem; }</style>")

@@ -16,6 +16,8 @@ from gan_draw import figures
 
 # Badges: what is wrong with a run, as its status line or panel title says it.
 COLLAPSE_GRACE = 500   # an untrained G covers no mode yet: that is not "collapse"
+PRESENT_HEIGHT = 820   # the projector layout's figure height until the browser says its room
+PRESENT_FONT = 22      # px: every text of a projected figure (readable from the back row)
 BADGE_COLOR = "#c62828"
 COMPARE_METRICS = {"modes_covered": ("modes covered", True), "high_quality": ("high quality", True),
                    "reverse_kl": ("reverse KL", False), "w1": ("w1", False)}
@@ -51,6 +53,11 @@ class LiveView:
     samples: int = 500
     present: bool = False
     chart_every: int = 20        # iterations between appended chart points
+    room: int | None = None      # px the browser has for the player (the projector layout fits)
+
+    @property
+    def present_height(self) -> int:
+        return int(min(max((self.room or PRESENT_HEIGHT) - 40, 420), 1300))
 
     def snapshots(self, group, replay: int | None):
         member = group.members[0]
@@ -62,7 +69,8 @@ class LiveView:
         """The main figure, and the mode bars when `slow` (they change at the charts' pace)."""
         snap = snaps[0]
         if self.present:
-            main = figures.main_spec(snap, self.layers, height=820, font_size=22, light=True)
+            main = figures.main_spec(snap, self.layers, height=self.present_height,
+                                     font_size=PRESENT_FONT, light=True)
             return {"main": main}
         out = {"main": figures.main_spec(snap, self.layers, height=600, light=True)}
         if slow and snap.mode_counts is not None:
@@ -113,7 +121,7 @@ class LiveView:
     def blocks(self, group) -> list:
         status = {"type": "html", "id": "status", "cls": "gx-status"}
         if self.present:
-            return [status, {"type": "plot", "id": "main", "height": 820}]
+            return [status, {"type": "plot", "id": "main", "height": self.present_height}]
         side = []
         if group.members[0].data.is_mixture:
             side.append({"type": "plot", "id": "bar", "height": 220})
@@ -136,6 +144,16 @@ class GroupView:
     chart_every: int = 1
     layers: tuple = ("surface", "contour", "real", "fake", "push")
     per_row: int = 3
+    present: bool = False                # the projector layout: the panels alone, large
+    room: int | None = None
+
+    def panel_height(self, panels: int) -> int:
+        """A panel's height: fixed, or in the projector layout two rows fit the window."""
+        if not self.present:
+            return self.height
+        rows = min(-(-panels // self.per_row), 2)
+        room = (self.room or 2 * self.height) - 40
+        return int(min(max(room / rows - 12, 220), 900))
 
     def snapshots(self, group, replay: int | None):
         if replay is not None:
@@ -152,9 +170,14 @@ class GroupView:
             title = (f"{html.escape(label)} · " if label else "") + f"it {snap.iteration:,}"
             if problem := badge(snap):
                 title += f" · <span style='color:{BADGE_COLOR}'>{html.escape(problem)}</span>"
-            out[f"panel_{i}"] = figures.main_spec(
-                snap, self.layers, title=title, height=self.height, zmin=zmin, zmax=zmax,
-                show_colorbar=False, push_scale=push_scale, light=True)
+            panel = figures.main_spec(
+                snap, self.layers, title=title, height=self.panel_height(len(snaps)), zmin=zmin,
+                zmax=zmax, show_colorbar=False, push_scale=push_scale, light=True,
+                font_size=PRESENT_FONT - 2 if self.present else None)
+            if self.present:          # projected, the plots get the room (Live has the key)
+                panel["layout"].update(showlegend=False, margin=dict(
+                    panel["layout"]["margin"], t=PRESENT_FONT + 20, b=PRESENT_FONT + 16))
+            out[f"panel_{i}"] = panel
         return out
 
     def texts(self, group, snaps, rate: float = 0.0) -> dict:
@@ -163,9 +186,13 @@ class GroupView:
         speed = f" · {rate:,.0f} it/s per run" if rate > 0 else ""
         status = (f"<b>Iteration {group.iteration:,}</b>{goal} · {n} run{'s' if n > 1 else ''}"
                   f"{speed}")
+        if self.present:
+            return {"status": status}
         return {"status": status, "table": metric_table_html(group)}
 
     def charts(self, group, replay: int | None) -> dict:
+        if self.present:
+            return {}
         metric_histories = {label: m.metric_history.as_arrays()
                             for label, m in zip(group.labels, group.members)}
         histories = {label: m.history.as_arrays()
@@ -181,12 +208,15 @@ class GroupView:
         return {cid: replay_marker(fig, replay) for cid, fig in charts.items()}
 
     def blocks(self, group) -> list:
-        panels = [{"type": "plot", "id": f"panel_{i}", "height": self.height}
+        height = self.panel_height(len(group.members))
+        panels = [{"type": "plot", "id": f"panel_{i}", "height": height}
                   for i in range(len(group.members))]
+        grid = {"type": "grid", "columns": min(self.per_row, len(panels)), "children": panels}
+        status = {"type": "html", "id": "status", "cls": "gx-status"}
+        if self.present:
+            return [status, grid]
         charts = [{"type": "plot", "id": cid, "height": 240} for cid in self._chart_ids()]
-        return [{"type": "html", "id": "status", "cls": "gx-status"},
-                {"type": "grid", "columns": min(self.per_row, len(panels)), "children": panels},
-                {"type": "html", "id": "table", "cls": "gx-table"},
+        return [status, grid, {"type": "html", "id": "table", "cls": "gx-table"},
                 {"type": "grid", "columns": 3, "children": charts}]
 
     def _chart_ids(self) -> list[str]:

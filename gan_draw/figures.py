@@ -50,7 +50,6 @@ WIRE_DTYPE = np.float32
 
 _AXIS = dict(showline=True, linecolor="#444444", mirror=True, ticks="outside", showgrid=False,
              zeroline=False, tickfont=dict(size=13))
-_TOP_WITH_KEY, _TOP_PLAIN = 98, 45   # main figure's top margin (px): title (+ colour bar)
 # An explicit, tiny template: the default one adds ~10 kB and build time to every figure.
 _BASE_LAYOUT = dict(template="none", font=FONT, paper_bgcolor="white", plot_bgcolor="white",
                     hovermode="closest")
@@ -110,26 +109,36 @@ def main_spec(snap: "Snapshot", layers=LAYERS, *, title: str | None = None, heig
     # whatever width it gets: the title, the colour bar as a key, the plot, and the legend at
     # the bottom, where extra rows on a narrow screen grow the margin instead of overlapping.
     # The height is known, so the top rows are placed in pixels (container fractions).
-    top = _TOP_WITH_KEY if show_colorbar and "surface" in layers else _TOP_PLAIN
-    plot_px = max(height - top - 80, 100)        # plot height if the legend takes ~2 rows
+    # `font_size` (the projector layout) scales every text: title, ticks, key and legend.
+    sizes = _font_sizes(font_size)
+    has_key = show_colorbar and "surface" in layers
+    top = _key_offset(sizes) + sizes["tick"] + 48 if has_key else sizes["title"] + 26
+    plot_px = max(height - top - 2 * (sizes["legend"] + 10) - sizes["tick"] - 12, 100)
+    axis = dict(_AXIS, tickfont=dict(size=sizes["tick"]))
     layout = dict(
         _BASE_LAYOUT, height=height, uirevision="main-figure",
-        font=dict(FONT, size=font_size or FONT["size"]),
+        font=dict(FONT, size=sizes["text"]),
         title=dict(text=title, x=0.5, xanchor="center", yref="container",
-                   y=1 - 8 / height, yanchor="top", font=dict(size=(font_size or 15) + 4)),
-        margin=dict(l=45, r=25, t=top, b=30),
-        xaxis=dict(_AXIS, range=[xmin, xmax], constrain="domain"),
-        yaxis=dict(_AXIS, range=[ymin, ymax], constrain="domain", scaleanchor="x",
+                   y=1 - 8 / height, yanchor="top", font=dict(size=sizes["title"])),
+        margin=dict(l=45 + 3 * (sizes["tick"] - 13), r=25, t=top, b=30),
+        xaxis=dict(axis, range=[xmin, xmax], constrain="domain"),
+        yaxis=dict(axis, range=[ymin, ymax], constrain="domain", scaleanchor="x",
                    scaleratio=1),
         legend=dict(orientation="h", x=0.5, xanchor="center", y=-30 / plot_px,
-                    yanchor="top", font=dict(size=14), itemsizing="constant",
+                    yanchor="top", font=dict(size=sizes["legend"]), itemsizing="constant",
                     bgcolor="rgba(255,255,255,0)"),
     )
+    if has_key:
+        colorbar = data[0]["colorbar"]
+        colorbar.update(y=1 - _key_offset(sizes) / height, thickness=sizes["tick"],
+                        tickfont=dict(size=sizes["tick"]))
+        colorbar["title"]["font"] = dict(size=sizes["legend"])
     if snap.status:
         layout["annotations"] = [dict(
             text=f"<b>{snap.status}</b>", xref="x domain", yref="y domain", x=0.5, y=0.97,
             xanchor="center", yanchor="top", showarrow=False,
-            font=dict(size=16, color=STATUS_COLOR), bgcolor="rgba(255,255,255,0.85)",
+            font=dict(size=sizes["title"] - 3, color=STATUS_COLOR),
+            bgcolor="rgba(255,255,255,0.85)",
             bordercolor=STATUS_COLOR, borderwidth=2, borderpad=5)]
     if shapes:
         layout["shapes"] = shapes
@@ -187,6 +196,18 @@ def _polyline_path(x: np.ndarray, y: np.ndarray, decimals: int) -> str:
     point = f"%.{decimals}f,%.{decimals}f"
     template = "".join(("M" if start else "L") + point for start in starts[ok])
     return template % tuple(np.stack([x[ok], y[ok]], axis=1).ravel().tolist())
+
+
+def _font_sizes(font_size: int | None) -> dict[str, int]:
+    """Text sizes of the main figure: the defaults, or all from `font_size` (projector)."""
+    if font_size is None:
+        return {"text": FONT["size"], "title": 19, "tick": 13, "legend": 14}
+    return {"text": font_size, "title": font_size + 4, "tick": font_size, "legend": font_size}
+
+
+def _key_offset(sizes: dict) -> int:
+    """Pixels from the top of the figure to the colour bar (below the title)."""
+    return 8 + sizes["title"] + 13
 
 
 def surface_range(snap: "Snapshot", zmin=None, zmax=None) -> tuple[float, float]:

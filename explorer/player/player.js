@@ -8,7 +8,7 @@
 //   mode    "play": queue `frames` and play them; "still": show the last frame at once
 //   frames  [{seq, figs: {id: diff}, html: {id: text}, charts: {id: append | {fig}}}]
 // and back (setStateValue("ack", ...) reruns the server's fragment, which sends more):
-//   {epoch, received, drawn, queued, fps, n}
+//   {epoch, received, drawn, queued, fps, n, room} (room: height left below the player's top)
 // A figure diff is gan_draw/frames.py's: per trace [template index | -1, changed attributes],
 // per layout key the new value (null: remove). The DOM and the plots persist across updates, so
 // a figure is never blank once drawn: every frame is a Plotly.react on the same div.
@@ -69,6 +69,17 @@ class Player {
     loadPlotly().then(() => { this.ready = true; this.flushStill(); this.tick(); });
     this.resizer = new ResizeObserver(() => this.resize());
     this.resizer.observe(this.root);
+    this.sentRoom = 0;
+    window.addEventListener("resize", () => {         // the projector layout fits the window
+      if (Math.abs(this.room() - this.sentRoom) > 40) this.ack(true);
+    });
+  }
+
+  room() {
+    // Height left for the player below where it starts on the page (the projector layout
+    // sizes its figures to it, so nothing is cut off).
+    const top = this.root.getBoundingClientRect().top + window.scrollY;
+    return Math.round(window.innerHeight - top - 12);
   }
 
   // ---------------------------------------------------------------- data from the server
@@ -278,9 +289,11 @@ class Player {
     const fps = this.drawTimes.length > 1
       ? (this.drawTimes.length - 1) / ((now - this.drawTimes[0]) / 1000) : 0;
     this.acks += 1;
+    this.sentRoom = this.room();
     this.setState("ack", {
       epoch: this.epoch, received: this.lastSeq, drawn: this.drawnSeq,
       queued: this.queue.length, fps: Math.round(fps * 10) / 10, n: this.acks,
+      room: this.sentRoom,
     });
   }
 }
