@@ -107,9 +107,9 @@ def editor(cs: state.CompareState) -> None:
     state.bind("compare_preset", cs.preset)
     state.bind("compare_text", cs.text)
     c1, c2 = st.columns([1, 2])
-    c1.selectbox("Preset", list(PRESETS), key="compare_preset", format_func=PRESET_TITLES.get,
+    c1.selectbox("Preset", list(PRESETS), key="compare_preset", persist_state="session", format_func=PRESET_TITLES.get,
                  on_change=_set_preset)
-    c2.text_area("Variants, one per line (field=value, ...)", key="compare_text", height=150,
+    c2.text_area("Variants, one per line (field=value, ...)", key="compare_text", persist_state="session", height=150,
                  on_change=_set_text,
                  help="e.g. `loss=wgan-gp, k=5` — any setting of the Live page by its name")
     if cs.error:

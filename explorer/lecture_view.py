@@ -94,9 +94,9 @@ def page() -> None:
     state.bind("lecture_pick", ls.scenario)
     state.bind("lecture_seed", ls.seed)
     c1, c2, c3 = st.columns([2, 0.8, 0.8], vertical_alignment="bottom")
-    c1.selectbox("Scenario", names, key="lecture_pick", on_change=_on_pick,
+    c1.selectbox("Scenario", names, key="lecture_pick", persist_state="session", on_change=_on_pick,
                  format_func=lambda n: scenarios.get(n).title)
-    c2.number_input("Seed", min_value=0, max_value=MAX_SEED, step=1, key="lecture_seed",
+    c2.number_input("Seed", min_value=0, max_value=MAX_SEED, step=1, key="lecture_seed", persist_state="session",
                     on_change=_on_seed,
                     help="Every run of the scenario starts from this seed")
     c3.button("New seed", key="lecture_new_seed", on_click=_new_seed, icon=":material/casino:",

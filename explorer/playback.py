@@ -28,7 +28,7 @@ def bar(pb: Playback, *, on_reset, on_step=None, single: bool = False, on_new_se
     cols = st.columns(weights)
     labels = dict(PLAY_LABELS, play=f":material/play_arrow: {play_label}")
     cols[0].segmented_control(
-        "Playback", ["play", "pause"], key=f"{prefix}_playback", required=True,
+        "Playback", ["play", "pause"], key=f"{prefix}_playback", persist_state="session", required=True,
         format_func=labels.get, label_visibility="collapsed", width="stretch",
         on_change=_play_changed, args=(pb,))
     pb.play = st.session_state[f"{prefix}_playback"]
@@ -109,13 +109,13 @@ def fork_controls(pb: Playback, iteration: int, fork_state, after_fork=None) -> 
     c1, c2, c3 = st.columns([3, 2, 1.4] if several else [3, 0.01, 1.4],
                             vertical_alignment="bottom")
     state.bind(f"{prefix}_fork_changes", getattr(fork_state, "fork_changes", ""))
-    c1.text_input("Change on continuing (optional)", key=f"{prefix}_fork_changes",
+    c1.text_input("Change on continuing (optional)", key=f"{prefix}_fork_changes", persist_state="session",
                   placeholder="e.g. lr_g=0.0005, r1=1",
                   help="Live settings only (loss, k, learning rates, optimizers, penalties, "
                        "batch size...): the networks and data stay those of the run.")
     if several:
         state.bind(f"{prefix}_fork_for", getattr(fork_state, "fork_for", None))
-        c2.selectbox("For", [None] + list(range(len(group.labels))), key=f"{prefix}_fork_for",
+        c2.selectbox("For", [None] + list(range(len(group.labels))), key=f"{prefix}_fork_for", persist_state="session",
                      format_func=lambda i: "every variant" if i is None else group.labels[i])
     if fork_state is not None:
         fork_state.fork_changes = st.session_state.get(f"{prefix}_fork_changes", "")

@@ -33,12 +33,14 @@ BACKSTOP_S = 2.0             # reruns while playing even if the player stopped a
 MAX_FPS = 30
 
 _component = None
+_canvas = None
 
 
 def _register() -> None:
     """Declare the two asset folders on the active runtime (idempotent)."""
     manager = get_bidi_component_manager()
     for name, folder, root in (("player", "player", Path(__file__).parent),
+                               ("canvas", "player", Path(__file__).parent),
                                ("plotly", "package_data", Path(plotly.__file__).parent)):
         if manager.get_component_path(f"{PROJECT}.{name}") is None:
             manager.register_from_manifest(
@@ -52,6 +54,18 @@ def _mount(**kwargs):
         _component = st.components.v2.component(PLAYER, js="player.js", css="player.css",
                                                 isolate_styles=False)
     return _component(**kwargs)
+
+
+def canvas(key: str, points, extent: float, steps: int, on_edit):
+    """The drawing canvas (player/canvas.js): its edits arrive as the trigger `edit`
+    ({add: [[x, y], ...], remove: [...]}), handled by `on_edit` before the rerun."""
+    global _canvas
+    _register()
+    if _canvas is None:
+        _canvas = st.components.v2.component(f"{PROJECT}.canvas", js="canvas.js",
+                                             isolate_styles=False)
+    return _canvas(key=key, data={"points": [list(p) for p in points], "extent": extent,
+                                  "steps": steps}, on_edit_change=on_edit, height="content")
 
 
 def _ignore() -> None:

@@ -36,8 +36,8 @@ class LiveState:
     iters_per_frame: int = 20
     errors: list = field(default_factory=list)   # what is wrong with `values`, all of it
     upload_id: str | None = None      # the custom-points file last read
-    canvas_done: tuple = ()           # the canvas selection last applied
     points_text: str = ""             # the custom points as typed (may be invalid)
+    points_version: int = 0           # bumped when the points come from a file or the canvas
     points_error: str = ""
 
 

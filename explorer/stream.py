@@ -20,6 +20,7 @@ mode change (`rebase`); frames of an older epoch are dropped on both sides.
 from __future__ import annotations
 
 import collections
+import itertools
 import threading
 import time
 from typing import Callable
@@ -31,6 +32,12 @@ IDLE_EXIT_SECONDS = 60.0
 CHART_SECONDS = 0.5          # side charts and slow figures (the mode bars) change at most
                              # twice a second: redrawing them costs the browser as much as a frame
 OUTBOX = 64                  # frames kept for resending (a player asks from what it has)
+
+
+# Epoch and frame numbers are unique in the process, so a player never mistakes a new run's
+# epoch or frames for ones it has already drawn (a page's run is replaced on Reset, a fork...).
+_EPOCHS = itertools.count(1)
+_FRAMES = itertools.count(1)
 
 
 class FrameMaker:
@@ -48,7 +55,7 @@ class FrameMaker:
     def rebase(self, group, replay=None) -> dict:
         """A new epoch whose templates are the group's current figures (or those recorded at
         iteration `replay`); returns its static part."""
-        self.epoch += 1
+        self.epoch = next(_EPOCHS)
         snaps = self.view.snapshots(group, replay)
         figures = self.view.figures(group, snaps)
         charts = self.view.charts(group, replay)
@@ -86,7 +93,7 @@ class FrameMaker:
         return self._frame(figures, self.view.texts(group, snaps, rate=rate), charts)
 
     def _frame(self, figures: dict, texts: dict, charts: dict) -> dict:
-        self.seq += 1
+        self.seq = next(_FRAMES)
         diffs = {fid: wire.figure_diff(fig, self._templates[fid]) if fid in self._templates
                  else {"data": [[-1, wire.to_wire(t)] for t in fig["data"]],
                        "layout": wire.to_wire(fig["layout"])}
@@ -211,7 +218,8 @@ class Stream:
                 self._cond.wait(0.25)
 
     def _behind(self) -> bool:
-        return self.maker.seq - self._drawn >= self.max_ahead
+        """`max_ahead` frames made that the player has not drawn yet."""
+        return sum(f["seq"] > self._drawn for f in self._outbox) >= self.max_ahead
 
     def _run(self) -> None:
         try:

@@ -29,7 +29,8 @@ def read_points(source) -> tuple:
     if not np.isfinite(points).all():
         raise ConfigError(f"custom_points: {name} holds NaN or infinite values")
     if np.abs(points).max() > MAX_COORDINATE:
-        raise ConfigError(f"custom_points: {name} has coordinates beyond ±{MAX_COORDINATE:,.0f}")
+        raise ConfigError(f"custom_points: every coordinate must be within "
+                          f"±{MAX_COORDINATE:,.0f}; {name} has one beyond")
     return tuple(map(tuple, points.tolist()))
 
 

@@ -159,11 +159,11 @@ def test_new_seed_restarts_with_another_seed(at):
 
 def test_custom_points_typed_in(at):
     at.selectbox(key="cfg_dataset").set_value("custom").run()
-    at.text_area(key="custom_text").set_value("0, 0\n2, 2\n-2, 1").run()
+    at.text_area(key="custom_text_0").set_value("0, 0\n2, 2\n-2, 1").run()
     t = trainer(at)
     assert t.config.dataset == "custom"
     assert t.config.custom_points == ((0.0, 0.0), (2.0, 2.0), (-2.0, 1.0))
-    at.text_area(key="custom_text").set_value("0, zero").run()
+    at.text_area(key="custom_text_0").set_value("0, zero").run()
     assert not at.exception
     assert any("custom_points" in e.value for e in at.error)
     assert trainer(at).config.custom_points == ((0.0, 0.0), (2.0, 2.0), (-2.0, 1.0))

@@ -46,7 +46,8 @@ def test_frames_come_every_frame_every_iterations_and_show_the_group_then():
     titles = [f["figs"]["main"]["layout"]["title"]["text"] for f in got]
     iterations = [int(t.split()[1].replace(",", "")) for t in titles]
     assert iterations[:6] == [5, 10, 15, 20, 25, 30]
-    assert [f["seq"] for f in got] == list(range(first + 1, first + 1 + len(got)))
+    seqs = [f["seq"] for f in got]
+    assert seqs == sorted(set(seqs)) and seqs[0] > first
     assert "Iteration 5<" in got[0]["html"]["status"]
 
 

@@ -109,6 +109,7 @@ class Player {
   setup(stat, epoch) {
     this.epoch = epoch;
     this.queue = [];
+    this.lastSeq = -1;
     const blocksKey = JSON.stringify(stat.blocks);
     if (blocksKey !== this.blocksKey) this.build(stat.blocks, blocksKey);
     this.templates = stat.figures || {};

@@ -239,13 +239,20 @@ def button(page, key: str, name: str):
 
 
 def wait_for(condition, timeout: float, what: str):
+    """condition()'s value once it is true; a condition that cannot be read yet (its
+    assertion fails: the element is still being drawn) counts as not yet."""
     deadline = time.time() + timeout
+    last = None
     while time.time() < deadline:
-        value = condition()
+        try:
+            value = condition()
+        except AssertionError as err:
+            value, last = None, err
         if value:
             return value
         time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}"
+                         + (f" ({last})" if last else ""))
 
 
 def no_exception(page) -> None:
