@@ -23,6 +23,9 @@ def bar(pb: Playback, *, on_reset, on_step=None, single: bool = False, on_new_se
         play_label: str = "Play") -> None:
     """Play/Pause, Step (Step D, Step G when `single`), Reset and, if given, New seed."""
     prefix = pb.prefix
+    if pb.finished or pb.stream.finished:     # it stopped by itself: show it paused
+        pb.pause()
+        st.session_state[f"{prefix}_playback"] = pb.play
     state.bind(f"{prefix}_playback", pb.play)
     weights = [1.3, 1, 1, 1, 1, 1.1] if single else [1.4, 1, 1, 3]
     cols = st.columns(weights)
