@@ -23,7 +23,6 @@ import collections
 import itertools
 import threading
 import time
-from typing import Callable
 
 from gan_draw import frames as wire
 
