@@ -19,6 +19,7 @@ const QUEUE_SECONDS = 0.5;      // frames kept ahead, in seconds of playback: sm
 const CHART_EVERY_MS = 250;     // one side chart grows every 250 ms, in turn: no stall for all
 const CHART_MAX_POINTS = 1500;  // a series longer than this keeps every other point
 const ACK_RETRY_MS = 1500;
+const ACK_EVERY_MS = 200;       // progress reports while playing, at most one in flight
 const PLOT_CONFIG = { displayModeBar: false, responsive: false, showTips: false };
 
 let plotlyPromise = null;
@@ -62,6 +63,8 @@ class Player {
     this.lastDraw = 0;
     this.lastChartFlush = 0;
     this.acks = 0;
+    this.lastAck = 0;
+    this.ackedDrawn = -1;
     this.inflight = 0;           // time of the unanswered ack, 0 when none
     this.busy = false;
     this.ready = false;
@@ -174,10 +177,12 @@ class Player {
       this.lastDraw = now;
     }
     if (now - this.lastChartFlush >= CHART_EVERY_MS) this.drawCharts(false);
+    // Ask for more when the queue runs low, and report progress at least every ACK_EVERY_MS
+    // anyway: the server trains ahead only as far as the frames it knows were drawn.
     const lowWater = Math.max(2, Math.ceil(this.rate(now) * QUEUE_SECONDS * 0.6));
-    if (this.queue.length <= lowWater && (!this.inflight || now - this.inflight > ACK_RETRY_MS)) {
-      this.ack(false);
-    }
+    const due = this.queue.length <= lowWater
+      || (now - this.lastAck >= ACK_EVERY_MS && this.drawnSeq !== this.ackedDrawn);
+    if (due && (!this.inflight || now - this.inflight > ACK_RETRY_MS)) this.ack(false);
     requestAnimationFrame(() => this.tick());
   }
 
@@ -290,6 +295,8 @@ class Player {
     const fps = this.drawTimes.length > 1
       ? (this.drawTimes.length - 1) / ((now - this.drawTimes[0]) / 1000) : 0;
     this.acks += 1;
+    this.lastAck = now;
+    this.ackedDrawn = this.drawnSeq;
     this.sentRoom = this.room();
     this.setState("ack", {
       epoch: this.epoch, received: this.lastSeq, drawn: this.drawnSeq,
