@@ -2,8 +2,10 @@
 same machine (as on a lecturer's laptop), each page played for a while.
 
 Per page it prints drawn frames/s (distinct iteration values in the main figure's title per
-second, counted in the page on every animation frame), training iterations/s (per run) and the
-fraction of animation frames with no figure on screen. With `--baseline REV` it measures the
+second, counted in the page on every animation frame), training iterations/s (per run), the
+fraction of animation frames with no figure on screen, how many frames the animation still
+drew after a click on Pause and when the paused view showed, and (Live) how long a changed
+setting (the loss) takes to show. With `--baseline REV` it measures the
 app at git revision REV too, in the same run, and prints the ratios.
 
     python bench/bench_browser.py                      # the three pages, 20 s each
@@ -92,6 +94,8 @@ def measure(browser, url: str, page_name: str, seconds: float) -> dict:
         time.sleep(seconds)
         s = page.evaluate("() => { window.__benchSampler.stop = true; "
                           "return window.__benchSampler; }")
+        setting_ms = change_setting(page) if page_name == "live" else float("nan")
+        after_pause, pause_ms = pause(page, label)
     finally:
         context.close()
     titles = s["titles"]
@@ -99,7 +103,43 @@ def measure(browser, url: str, page_name: str, seconds: float) -> dict:
     span = (titles[-1][0] - titles[0][0]) / 1000 if len(titles) > 1 else 0.0
     return {"fps": (len(titles) - 1) / span if span else 0.0,
             "its": (its[-1] - its[0]) / span if span else 0.0,
-            "blank": s["blank"] / max(s["ticks"], 1)}
+            "blank": s["blank"] / max(s["ticks"], 1), "after_pause": after_pause,
+            "pause_ms": pause_ms, "setting_ms": setting_ms}
+
+
+TITLES_AFTER = """() => new Promise((resolve) => {
+  const read = () => { for (const t of document.querySelectorAll('.gtitle'))
+    if (/\\bit(eration)? [\\d,]+/.test(t.textContent)) return t.textContent; return null; };
+  const seen = [], start = performance.now();
+  let last = read();
+  const loop = () => { const t = read();
+    if (t !== last) { last = t; seen.push(performance.now() - start); }
+    if (performance.now() - start < 3000) requestAnimationFrame(loop); else resolve(seen); };
+  requestAnimationFrame(loop); })"""
+
+
+def pause(page, label: str) -> tuple[int, float]:
+    """After a click on Pause: (frames the animation still drew before the paused view, ms
+    until the paused view showed). The paused view shows where the run really is, which may
+    be a few frames past the one on screen at the click."""
+    page.locator("[class*='playback'] button", has_text="Pause").first.click()
+    changes = page.evaluate(TITLES_AFTER)
+    return max(len(changes) - 1, 0), (changes[-1] if changes else 0.0)
+
+
+def change_setting(page) -> float:
+    """ms from choosing another loss (while playing) to a figure title naming it."""
+    page.locator(".st-key-cfg_loss input[role='combobox']").click()
+    option = page.locator("[role='option']", has_text=re.compile("^hinge$"))
+    option.wait_for()
+    chosen = page.evaluate("() => performance.now()")
+    option.click()
+    shown = page.evaluate("""() => new Promise((resolve) => {
+      const loop = () => { for (const t of document.querySelectorAll('.gtitle'))
+          if (t.textContent.includes('· hinge')) return resolve(performance.now());
+        requestAnimationFrame(loop); };
+      loop(); })""")
+    return shown - chosen
 
 
 def run_all(root: Path, pages: list[str], seconds: float) -> dict:
@@ -147,12 +187,13 @@ def main() -> None:
         finally:
             shutil.rmtree(old, ignore_errors=True)
     print(f"{'page':<9}{'run':<10}{'frames/s':>10}{'it/s per run':>14}{'blank':>9}"
-          f"{'target':>18}")
+          f"{'after Pause':>13}{'setting ms':>12}{'target':>18}")
     for name in pages:
         target_fps, target_its = PAGES[name][2]
         for run, by_page in results.items():
             r = by_page[name]
             print(f"{name:<9}{run:<10}{r['fps']:>10.1f}{r['its']:>14.0f}{r['blank']:>8.1%}"
+                  f"{r['after_pause']:>4} f, {r['pause_ms']:>4.0f} ms{r['setting_ms']:>12.0f}"
                   f"{f'>= {target_fps:g} f/s, {target_its:g} it/s':>24}")
         if args.baseline:
             now, base = results["now"][name], results[args.baseline][name]

@@ -189,7 +189,7 @@ class Playback:
                 self.play = "pause"
                 st.rerun()              # the page redraws paused (buttons, timeline)
             data = {"epoch": maker.epoch, "mode": "play" if self.playing else "still",
-                    "max_fps": MAX_FPS}
+                    "max_fps": MAX_FPS, "prefix": self.prefix}
             if self.playing:
                 since = ack.get("received", -1) if fresh else maker.first["seq"] - 1
                 data["frames"] = self.stream.wait_for_frames(since, FRAME_WAIT_S)

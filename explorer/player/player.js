@@ -6,6 +6,7 @@
 //   static  {blocks, figures, charts}: the page layout, one template per figure, the side
 //           charts; sent with every new epoch until this player acknowledges it
 //   mode    "play": queue `frames` and play them; "still": show the last frame at once
+//   prefix  the page's control keys (a click on its Pause, Step... freezes the animation)
 //   frames  [{seq, figs: {id: diff}, html: {id: text}, charts: {id: append | {fig}}}]
 // and back (setStateValue("ack", ...) reruns the server's fragment, which sends more):
 //   {epoch, received, drawn, queued, fps, n, room} (room: height left below the player's top)
@@ -76,6 +77,18 @@ class Player {
     window.addEventListener("resize", () => {         // the projector layout fits the window
       if (Math.abs(this.room() - this.sentRoom) > 40) this.ack(true);
     });
+    // Pause, Step, Reset... stop the animation at once, in the browser: the server's answer
+    // (a still of where the run is) comes a round trip later. The page's controls carry the
+    // player's prefix in their keys (explorer/playback.py), e.g. .st-key-live_playback.
+    this.onClick = (event) => {
+      if (!this.prefix || this.mode !== "play") return;
+      const button = event.target.closest && event.target.closest("button");
+      const control = button && button.closest(`[class*="st-key-${this.prefix}_"]`);
+      if (!control || /\bPlay\b/.test(button.textContent)) return;
+      this.mode = "frozen";
+      this.queue = [];
+    };
+    document.addEventListener("click", this.onClick, true);
   }
 
   room() {
@@ -94,6 +107,7 @@ class Player {
       this.setup(data.static, data.epoch);
     }
     this.mode = data.mode;
+    this.prefix = data.prefix;
     this.maxFps = data.max_fps || MAX_FPS;
     const frames = (data.frames || []).filter((f) => f.seq > this.lastSeq);
     if (frames.length) this.lastSeq = frames[frames.length - 1].seq;
@@ -189,6 +203,7 @@ class Player {
   stop() {
     this.running = false;
     this.resizer.disconnect();
+    document.removeEventListener("click", this.onClick, true);
   }
 
   rate(now) {
