@@ -18,6 +18,11 @@ from gan_draw import figures
 COLLAPSE_GRACE = 500   # an untrained G covers no mode yet: that is not "collapse"
 PRESENT_HEIGHT = 820   # the projector layout's figure height until the browser says its room
 PRESENT_FONT = 22      # px: every text of a projected figure (readable from the back row)
+# The panels' key (their legends would repeat it six times): colours as in gan_draw.figures.
+PANEL_KEY = (f"<span style='color:{figures.REAL_COLOR}'>●</span> real "
+             f"<span style='color:{figures.FAKE_COLOR}'>●</span> generated "
+             f"<span style='color:{figures.PUSH_COLOR}'>━</span> G push "
+             f"<span style='color:{figures.CONTOUR_COLOR}'>╌</span> decision boundary")
 BADGE_COLOR = "#c62828"
 COMPARE_METRICS = {"modes_covered": ("modes covered", True), "high_quality": ("high quality", True),
                    "reverse_kl": ("reverse KL", False), "w1": ("w1", False)}
@@ -141,7 +146,7 @@ class GroupView:
     samples: int = 300
     goal: int | None = None              # the scenario's length, shown as "of N"
     extra_charts: tuple = ()             # history keys a scenario's watch line names
-    chart_every: int = 1
+    chart_every: int = 10                # iterations between appended chart points
     layers: tuple = ("surface", "contour", "real", "fake", "push")
     per_row: int = 3
     present: bool = False                # the projector layout: the panels alone, large
@@ -174,9 +179,11 @@ class GroupView:
                 snap, self.layers, title=title, height=self.panel_height(len(snaps)), zmin=zmin,
                 zmax=zmax, show_colorbar=False, push_scale=push_scale, light=True,
                 font_size=PRESENT_FONT - 2 if self.present else None)
-            if self.present:          # projected, the plots get the room (Live has the key)
-                panel["layout"].update(showlegend=False, margin=dict(
-                    panel["layout"]["margin"], t=PRESENT_FONT + 20, b=PRESENT_FONT + 16))
+            # one key above the panels (the status line's) instead of a legend in each: the
+            # plots get the room, and the browser draws six legends less per frame
+            panel["layout"]["showlegend"] = False
+            if self.present:
+                panel["layout"]["margin"].update(t=PRESENT_FONT + 20, b=PRESENT_FONT + 16)
             out[f"panel_{i}"] = panel
         return out
 
@@ -185,7 +192,7 @@ class GroupView:
         goal = f" of {self.goal:,}" if self.goal else ""
         speed = f" · {rate:,.0f} it/s per run" if rate > 0 else ""
         status = (f"<b>Iteration {group.iteration:,}</b>{goal} · {n} run{'s' if n > 1 else ''}"
-                  f"{speed}")
+                  f"{speed}<span class='gx-key'>{PANEL_KEY}</span>")
         if self.present:
             return {"status": status}
         return {"status": status, "table": metric_table_html(group)}

@@ -17,6 +17,8 @@ import plotly.graph_objects as go
 
 from gan_core.snapshot import WASSERSTEIN_LOSSES
 
+from .contour import contour_lines
+
 if TYPE_CHECKING:  # only for annotations: the figures read attributes, nothing more
     from gan_core.snapshot import Snapshot
 
@@ -151,6 +153,9 @@ def _as_shapes(data: list[dict], view_width: float) -> tuple[list[dict], list[di
     decimals = _path_decimals(view_width)
     kept, shapes = [], []
     for trace in data:
+        if trace.get("type") == "contour":
+            kept.append(_contour_as_shape(trace, decimals, shapes))
+            continue
         if trace.get("type") != "scatter":
             kept.append(trace)
             continue
@@ -171,6 +176,25 @@ def _as_shapes(data: list[dict], view_width: float) -> tuple[list[dict], list[di
         kept.append(dict(type="scatter", meta=trace["meta"], name=trace["name"], x=[None],
                          y=[None], hoverinfo="skip", **key))
     return kept, shapes
+
+
+def _contour_as_shape(trace: dict, decimals: int, shapes: list) -> dict:
+    """The decision boundary, computed here (gan_draw.contour) and added to `shapes` as one
+    dashed path; returns its legend-only trace."""
+    level = trace["contours"]["start"]
+    lines = contour_lines(trace["x"], trace["y"], trace["z"], level)
+    if lines:
+        nan = np.full((1, 2), np.nan)
+        joined = np.concatenate([part for line in lines for part in (line, nan)])
+        shapes.append(dict(type="path", path=_polyline_path(joined[:, 0], joined[:, 1],
+                                                             decimals),
+                           xref="x", yref="y", layer="above", line=dict(
+                               color=CONTOUR_COLOR, width=trace["line"]["width"],
+                               dash=trace["line"]["dash"]), name=trace["meta"]))
+    return dict(type="scatter", meta=trace["meta"], name=trace["name"], x=[None], y=[None],
+                mode="lines", hoverinfo="skip", line=dict(
+                    color=CONTOUR_COLOR, width=trace["line"]["width"],
+                    dash=trace["line"]["dash"]))
 
 
 def _path_decimals(view_width: float) -> int:

@@ -14,7 +14,8 @@ figure dicts gan_draw.figures builds, so the streamed picture is exactly the sti
   the attributes that differ from the template's; per layout key, the new value (None where the
   template had a key the figure dropped). `apply_diff(template, diff)` is the inverse, written
   the way player.js does it, and `from_wire` decodes specs back to arrays: together they are
-  the round trip the tests check. An array sent twice in a frame is sent once (`ref`).
+  the round trip the tests check. An array sent twice in a frame is sent once (`ref`); in a
+  layout list (shapes), an item unchanged from the template is sent as its index.
 - `chart_append(...)`: the new points of line charts since the last frame, so side charts
   grow by appending instead of being rebuilt.
 """
@@ -146,7 +147,19 @@ def figure_diff(fig: dict, template: dict) -> dict:
     layout, old_layout = fig.get("layout", {}), template.get("layout", {})
     changes = {k: v for k, v in layout.items() if k not in old_layout or not _same(v, old_layout[k])}
     changes.update({k: None for k in old_layout if k not in layout})
+    for key in LIST_KEYS & changes.keys():
+        if isinstance(changes[key], list) and isinstance(old_layout.get(key), list):
+            changes[key] = _list_diff(changes[key], old_layout[key])
     return {"data": _shared(data), "layout": to_wire(changes)}
+
+
+LIST_KEYS = {"shapes", "annotations"}    # layout lists whose unchanged items are not resent
+
+
+def _list_diff(items: list, old: list) -> dict:
+    """{"items": [...]}: an item equal to the template's at the same place is its index."""
+    return {"items": [i if i < len(old) and _same(item, old[i]) else item
+                      for i, item in enumerate(items)]}
 
 
 def _shared(data: list) -> list:
@@ -174,7 +187,11 @@ def apply_diff(template: dict, diff: dict) -> dict:
             if isinstance(value, dict) and set(value) == {"ref"}:
                 trace[key] = data[value["ref"][0]][value["ref"][1]]
     layout = dict(template.get("layout", {}))
-    layout.update(diff.get("layout", {}))
+    for key, value in diff.get("layout", {}).items():
+        if isinstance(value, dict) and set(value) == {"items"}:
+            value = [template["layout"][key][v] if isinstance(v, int) else v
+                     for v in value["items"]]
+        layout[key] = value
     return {"data": data, "layout": {k: v for k, v in layout.items() if v is not None}}
 
 

@@ -67,10 +67,14 @@ def test_a_figure_is_its_template_plus_its_diff(snaps):
     entry = next(attrs for index, attrs in diff["data"] if index == real)
     assert entry == {}
     assert "xaxis" not in diff["layout"] and "title" in diff["layout"]
-    # the contour's z is the surface's: sent once
+    # drawn as traces (an export), the contour's z is the surface's: sent once
+    plain = figures.main_spec(first)
+    diff = json.loads(json.dumps(figure_diff(figures.main_spec(second), plain)))
     contour = next(attrs for index, attrs in diff["data"]
-                   if index >= 0 and template["data"][index]["meta"] == "contour")
+                   if index >= 0 and plain["data"][index]["meta"] == "contour")
     assert "ref" in contour["z"]
+    rebuilt = from_wire(apply_diff(to_wire(plain), diff))
+    assert same_figure(rebuilt, from_wire(to_wire(figures.main_spec(second))))
 
 
 def test_traces_and_layout_keys_that_appear_or_vanish_are_sent_whole_or_removed(snaps):
@@ -113,3 +117,16 @@ def test_charts_grow_by_appending_the_new_points(snaps):
     # a series that appears (no data at first) cannot be appended to: resend the chart
     empty = figures.history_spec({"iteration": np.array([])}, ["d_loss"], title="x")
     assert chart_append(new, empty, since=0) is None
+
+
+def test_the_light_figure_draws_the_boundary_as_one_dashed_path(snaps):
+    first, *_ = snaps
+    fig = figures.main_spec(first, light=True)
+    shapes = {s["name"]: s for s in fig["layout"]["shapes"]}
+    assert set(shapes) == {"contour", "manifold", "real", "fake", "push"}
+    assert shapes["contour"]["line"]["dash"] == "dash"
+    # the legend keeps an entry per layer, drawing nothing
+    keys = {t["meta"]: t for t in fig["data"] if t["type"] == "scatter"}
+    assert set(keys) == set(shapes) and all(t["x"] == [None] for t in keys.values())
+    # every sample is a dot of the path
+    assert shapes["real"]["path"].count("M") == len(first.real)

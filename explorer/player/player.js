@@ -334,7 +334,12 @@ function applyDiff(template, diff) {
     }
   }
   const layout = Object.assign({}, template.layout, diff.layout || {});
-  for (const k of Object.keys(layout)) if (layout[k] === null) delete layout[k];
+  for (const [k, v] of Object.entries(layout)) {
+    if (v === null) delete layout[k];
+    else if (v && typeof v === "object" && Array.isArray(v.items)) {     // a list diff
+      layout[k] = v.items.map((item) => (typeof item === "number" ? template.layout[k][item] : item));
+    }
+  }
   return { data, layout };
 }
 
