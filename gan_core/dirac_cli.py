@@ -9,7 +9,7 @@ import math
 from dataclasses import fields
 
 from .cli import register
-from .dirac import OBJECTIVES, UPDATES, DiracConfig, run
+from .dirac import LR_RATIO_RANGE, MOMENTUM_RANGE, OBJECTIVES, OPTIMIZERS, UPDATES, DiracConfig, run
 
 MEANING = {
     "objective": f"training method, one of: {', '.join(OBJECTIVES)}",
@@ -25,6 +25,11 @@ MEANING = {
     "noise_std": "instance-noise: standard deviation σ of the noise, >= 0",
     "r1": "gradient-penalty: weight γ of the zero-centred R1 penalty (γ/2)ψ², >= 0",
     "consensus": "consensus: weight γ of the consensus term, >= 0",
+    "optimizer": f"each player's update rule, one of: {', '.join(OPTIMIZERS)}",
+    "momentum": "heavy-ball momentum β (negative allowed), in "
+                f"[{MOMENTUM_RANGE[0]}, {MOMENTUM_RANGE[1]}]",
+    "lr_ratio": "ψ's step size over θ's (ψ moves with h·lr_ratio), in "
+                f"[{LR_RATIO_RANGE[0]}, {LR_RATIO_RANGE[1]}]",
 }
 CONVERGED = 1e-2
 
