@@ -206,8 +206,10 @@ def _log(ratio: float | None) -> float | None:
 
 def _times(log_ratio: float) -> str:
     """×factor for a log-ratio, readable when it is astronomically large or small."""
+    if abs(log_ratio) < math.log(100):
+        return f"×{math.exp(log_ratio):.3f}"
     if abs(log_ratio) < math.log(1e6):
-        return f"×{math.exp(log_ratio):.4g}"
+        return f"×{math.exp(log_ratio):.3g}"
     return f"×10^{log_ratio / math.log(10):.0f}" if math.isfinite(log_ratio) else "×0"
 
 
