@@ -217,29 +217,35 @@ def consensus_field(theta, psi, gamma):
     return v_theta - gamma * grad_theta, v_psi - gamma * grad_psi
 
 
+def field_function(config: DiracConfig):
+    """config.objective's field as a function (theta, psi) -> (v_θ, v_ψ), without
+    `vector_field`'s conversions (for the training loop's scalars)."""
+    obj = config.objective
+    if obj == "gan":
+        return gan_field
+    if obj == "nsgan":
+        return nsgan_field
+    if obj == "wgan":
+        return wgan_field
+    if obj == "wgan-gp":
+        return functools.partial(wgan_gp_field, weight=config.gp_weight, target=config.gp_target)
+    if obj == "instance-noise":
+        return functools.partial(instance_noise_field, std=config.noise_std)
+    if obj == "gradient-penalty":
+        return functools.partial(gradient_penalty_field, gamma=config.r1)
+    if obj == "consensus":
+        return functools.partial(consensus_field, gamma=config.consensus)
+    if obj == "bilinear":
+        return bilinear_field
+    raise ValueError(f"objective must be one of {OBJECTIVES}, got {obj!r}")  # pragma: no cover
+
+
 def vector_field(config: DiracConfig, theta, psi):
     """(v_θ, v_ψ) of config.objective at (θ, ψ); broadcasts over NumPy arrays."""
     theta = np.asarray(theta, dtype=float)
     psi = np.asarray(psi, dtype=float)
-    obj = config.objective
     with np.errstate(over="ignore", invalid="ignore"):
-        if obj == "gan":
-            return gan_field(theta, psi)
-        if obj == "nsgan":
-            return nsgan_field(theta, psi)
-        if obj == "wgan":
-            return wgan_field(theta, psi)
-        if obj == "wgan-gp":
-            return wgan_gp_field(theta, psi, config.gp_weight, config.gp_target)
-        if obj == "instance-noise":
-            return instance_noise_field(theta, psi, config.noise_std)
-        if obj == "gradient-penalty":
-            return gradient_penalty_field(theta, psi, config.r1)
-        if obj == "consensus":
-            return consensus_field(theta, psi, config.consensus)
-        if obj == "bilinear":
-            return bilinear_field(theta, psi)
-    raise ValueError(f"objective must be one of {OBJECTIVES}, got {obj!r}")  # pragma: no cover
+        return field_function(config)(theta, psi)
 
 
 # ---------------------------------------------------------------------------
@@ -300,15 +306,25 @@ def advance(config: DiracConfig, state, field=None, project: bool = True) -> lis
     `project=False` turns WGAN clipping off (for the linearisation at the equilibrium,
     where the clip is inactive). `config` may be any object with DiracConfig's update
     settings (updates, d_steps, optimizer, momentum, h, lr_ratio, objective, clip)."""
-    if field is None:
-        def field(theta, psi):
-            v_theta, v_psi = vector_field(config, theta, psi)
-            return float(v_theta), float(v_psi)
+    with np.errstate(over="ignore", invalid="ignore"):  # blow-ups are caught by the caller
+        return _advance(config, state, field or _scalar_field(config),
+                        _project_psi if project else _no_projection)
+
+
+def _scalar_field(config: DiracConfig):
+    raw = field_function(config)
+
+    def field(theta: float, psi: float) -> tuple[float, float]:
+        v_theta, v_psi = raw(theta, psi)
+        return float(v_theta), float(v_psi)
+    return field
+
+
+def _advance(config, state, field, project) -> list:
     state = list(state)
     turns = [(0, 1)] if config.updates == "simultaneous" else [(1,)] * config.d_steps + [(0,)]
-    with np.errstate(over="ignore", invalid="ignore"):  # blow-ups are caught by the caller
-        for players in turns:
-            _turn(config, state, players, field, _project_psi if project else _no_projection)
+    for players in turns:
+        _turn(config, state, players, field, project)
     return state
 
 
@@ -318,11 +334,13 @@ def _integrate(config: DiracConfig) -> tuple[np.ndarray, int | None]:
     points = np.empty((config.steps + 1, 2))
     state = initial_state(config)
     points[0] = state[:2]
-    for k in range(1, config.steps + 1):
-        state = advance(config, state)
-        if not (math.isfinite(state[0]) and math.isfinite(state[1])):
-            return points[:k].copy(), k
-        points[k] = state[:2]
+    field = _scalar_field(config)
+    with np.errstate(over="ignore", invalid="ignore"):  # blow-ups are caught below
+        for k in range(1, config.steps + 1):
+            state = _advance(config, state, field, _project_psi)
+            if not (math.isfinite(state[0]) and math.isfinite(state[1])):
+                return points[:k].copy(), k
+            points[k] = state[:2]
     return points, None
 
 

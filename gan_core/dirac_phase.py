@@ -172,9 +172,10 @@ def stability_boundary(config: DiracConfig, axes: str, x: np.ndarray,
 
     grid = functions(np.repeat(fixed, len(scan)), np.tile(scan, len(fixed)))
     grid = grid.reshape(4, len(fixed), len(scan))
+    negative = grid < 0          # an exact zero on the scan counts with the positive side
     curves = []
     for which in range(4):
-        rows, cols = np.nonzero(grid[which, :, :-1] * grid[which, :, 1:] < 0)
+        rows, cols = np.nonzero(negative[which, :, :-1] != negative[which, :, 1:])
         if not len(rows):
             continue
         roots = _bisect(lambda t: functions(fixed[rows], t)[which], scan[cols], scan[cols + 1])
@@ -193,10 +194,10 @@ def stability_boundary(config: DiracConfig, axes: str, x: np.ndarray,
 def _bisect(function, lo: np.ndarray, hi: np.ndarray, iterations: int = 80) -> np.ndarray:
     """Roots of `function` (vectorised) bracketed by [lo, hi], all at once, by bisection."""
     lo, hi = lo.astype(float), hi.astype(float)
-    sign_lo = np.sign(function(lo))
+    negative_lo = function(lo) < 0
     for _ in range(iterations):
         mid = 0.5 * (lo + hi)
-        same = np.sign(function(mid)) == sign_lo
+        same = (function(mid) < 0) == negative_lo
         lo, hi = np.where(same, mid, lo), np.where(same, hi, mid)
     return 0.5 * (lo + hi)
 
