@@ -168,8 +168,7 @@ def phase_figure(diagram: PhaseDiagram, current: tuple[float, float] | None = No
     x_axis = dict(title=AXIS_LABELS.get(diagram.x_name, diagram.x_name))
     if ratio_k:
         x_axis.update(type="log")
-    default_title = (f"phase diagram over {diagram.steps:,} steps "
-                     "(from the spectral radius)")
+    default_title = f"phase diagram from ρ, {diagram.steps:,} steps"
     layout = dict(_LAYOUT, height=height, margin=dict(l=65, r=20, t=50, b=50),
                   title=dict(text=title or default_title, x=0.5), xaxis=x_axis,
                   yaxis=dict(title=AXIS_LABELS.get(diagram.y_name, diagram.y_name)),
