@@ -36,8 +36,8 @@ DESCRIBE = {
     "wgan": "WGAN, f(t) = t, with weight clipping |ψ| ≤ clip. At the equilibrium the clip is "
             "inactive and the field is the rotation J = [[0, −1], [1, 0]].",
     "wgan-gp": "WGAN-GP: the penalty (γ/2)(|ψ| − g₀)² pulls |ψ| towards g₀, not 0, so the "
-               "field jumps at ψ = 0 and has no linearisation there (none with g₀ = 0: "
-               "then it is R1's).",
+               "field jumps at ψ = 0 and has no linearisation there. With g₀ = 0 the "
+               "penalty is R1's and the field is smooth again.",
     "instance-noise": "Instance noise σ adds −σ²/2 to the critic's diagonal: "
                       "J = [[0, −½], [½, −σ²/2]].",
     "gradient-penalty": "Zero-centred gradient penalty R1, (γ/2)ψ²: J = [[0, −½], [½, −γ]].",

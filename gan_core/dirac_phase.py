@@ -34,7 +34,6 @@ closed form: for them `boundary` is None and a figure draws the ρ = 1 level of 
 from __future__ import annotations
 
 import dataclasses
-import math
 
 import numpy as np
 
@@ -119,7 +118,9 @@ def gd_trace_det(config: DiracConfig, **values):
     """(tr M, det M) of plain gradient descent's 2×2 update, in closed form (see the module
     docstring). Keyword values override config's fields and may be arrays: h, lr_ratio,
     d_steps and the regulariser's weight."""
-    get = lambda name: np.asarray(values.get(name, getattr(config, name)), dtype=float)  # noqa: E731
+    def get(name):
+        return np.asarray(values.get(name, getattr(config, name)), dtype=float)
+
     h, r, k = get("h"), get("lr_ratio"), get("d_steps")
     weight_field = REGULARISER.get(config.objective)
     p, q = damping(config.objective, get(weight_field) if weight_field else 0.0)

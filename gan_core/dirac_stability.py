@@ -285,8 +285,9 @@ def read(config: DiracConfig, points, diverged_at: int | None = None) -> Reading
     1. non-finite iterates → diverges; a run whose late envelope fell below REACHED × its
        largest distance → converges (it is at the equilibrium).
     2. envelope "out" → diverges: the run moves away, whatever the linearisation says.
-    3. envelope "in" → converges if the theory says "in"; otherwise cycles: the run shrinks but the equilibrium does not pull it in (ρ > 1 repels, ρ ≈ 1
-       does not contract over this run), so it is settling onto an orbit.
+    3. envelope "in" → converges if the theory says "in"; otherwise cycles: the run shrinks
+       but the equilibrium does not pull it in (ρ > 1 repels, ρ ≈ 1 does not contract over
+       this run), so it is settling onto an orbit.
     4. envelope "flat" while circling → cycles: an orbit, whatever ρ (a stable orbit round
        an unstable equilibrium, as nsgan's or clipped WGAN's, or ρ ≈ 1).
     5. envelope "flat" without a full turn (a stall or a slow approach, where the picture

@@ -47,9 +47,12 @@ DIFFERENTIABLE = [dict(objective=o) for o in dirac.OBJECTIVES if o != "wgan-gp"]
 def test_jacobian_matches_central_differences_of_the_field(kwargs):
     config = DiracConfig(**kwargs)
     e = 1e-6
-    numeric = np.column_stack([
-        (np.array(vector_field(config, e, 0.0)) - np.array(vector_field(config, -e, 0.0))) / (2 * e),
-        (np.array(vector_field(config, 0.0, e)) - np.array(vector_field(config, 0.0, -e))) / (2 * e)])
+
+    def v(theta, psi):
+        return np.array(vector_field(config, theta, psi))
+
+    numeric = np.column_stack([(v(e, 0.0) - v(-e, 0.0)) / (2 * e),
+                               (v(0.0, e) - v(0.0, -e)) / (2 * e)])
     assert equilibrium_jacobian(config) == pytest.approx(numeric, abs=1e-7)
 
 
@@ -313,8 +316,8 @@ def test_state_coordinates_follow_the_method():
 # --- many settings at once -------------------------------------------------------------------
 
 def test_radii_over_arrays_equal_one_by_one():
-    config = DiracConfig(objective="gradient-penalty", updates="alternating", optimizer="optimistic",
-                         momentum=-0.2)
+    config = DiracConfig(objective="gradient-penalty", updates="alternating",
+                         optimizer="optimistic", momentum=-0.2)
     h = np.array([0.1, 0.4, 1.3])[None, :]
     gamma = np.array([0.0, 0.5, 2.0, 7.0])[:, None]
     grid = radii(config, h=h, r1=gamma)
