@@ -285,9 +285,12 @@ def read(config: DiracConfig, points, diverged_at: int | None = None) -> Reading
     1. non-finite iterates → diverges; a run whose late envelope fell below REACHED × its
        largest distance → converges (it is at the equilibrium).
     2. envelope "out" → diverges: the run moves away, whatever the linearisation says.
-    3. envelope "in" → converges if the theory says "in"; otherwise cycles: the run shrinks
-       but the equilibrium does not pull it in (ρ > 1 repels, ρ ≈ 1 does not contract over
-       this run), so it is settling onto an orbit.
+    3. envelope "in" → converges if the theory says "in". If it says "out" (ρ > 1 repels),
+       cycles: the run is settling onto an orbit. If ρ ≈ 1, the nonlinear terms decide, and
+       the envelope's pace tells which way: converges if, circling, it shrank over the span
+       before at most twice as fast (in log) as over the last — a steady shrink, as the
+       distance ∝ n^(−1/2) of the non-saturating GAN with alternating updates — otherwise
+       cycles: a shrink that is dying out is a run settling onto an orbit.
     4. envelope "flat" while circling → cycles: an orbit, whatever ρ (a stable orbit round
        an unstable equilibrium, as nsgan's or clipped WGAN's, or ρ ≈ 1).
     5. envelope "flat" without a full turn (a stall or a slow approach, where the picture
@@ -321,11 +324,27 @@ def read(config: DiracConfig, points, diverged_at: int | None = None) -> Reading
         outcome = "diverges"
     elif trend == "in":
         outcome = "converges" if theory == "in" else "cycles"
+        if theory == "flat" and _steady_shrink(points, env):
+            outcome = "converges"
+            said_env += (", as much as over the span before: the nonlinear terms pull it in "
+                         "although ρ ≈ 1")
     elif env.circling:
         outcome = "cycles"
     else:
         outcome = {"in": "converges", "out": "diverges"}.get(theory, "cycles")
     return Reading(outcome, rho, env.growth, env.circling, f"{said_rho}; {said_env}")
+
+
+def _steady_shrink(points: np.ndarray, env: Envelope) -> bool:
+    """Whether the envelope, circling, shrank over the span before the last at most twice
+    as fast (in log) as over the last. A run settling onto an orbit slows down quickly; one
+    pulled in by nonlinear terms at ρ = 1 (the non-saturating GAN with alternating updates:
+    distance ∝ n^(−1/2)) shrinks by the same factor each time the run doubles. Without full
+    turns in both spans an orbit's shape cannot be told from a trend: False."""
+    earlier = envelope(points[: len(points) - env.span])
+    if earlier is None or not (env.circling and earlier.circling) or earlier.growth >= 1.0:
+        return False
+    return math.log(env.growth) <= 0.5 * math.log(earlier.growth)
 
 
 def _log_change(rho: float, steps: float) -> float:

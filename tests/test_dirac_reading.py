@@ -51,6 +51,17 @@ def test_a_shrinking_envelope_converges_only_if_the_equilibrium_attracts(config,
     assert read(config, points).outcome == outcome
 
 
+@pytest.mark.parametrize("config, outcome", [(RHO_ONE, "converges"), (RHO_ABOVE, "cycles"),
+                                             (NO_RHO, "cycles")])
+def test_a_steady_algebraic_shrink_converges_unless_the_equilibrium_repels(config, outcome):
+    """At ρ = 1 the nonlinear terms decide: a shrink by the same factor each time the run
+    doubles (distance ∝ n^(−1/2)) is convergence, not a run settling onto an orbit."""
+    points = spiral(lambda n: 1.0 / np.sqrt(1.0 + n / 10.0))
+    assert read(config, points).outcome == outcome
+    short_of_turns = spiral(lambda n: 1.0 / np.sqrt(1.0 + n / 10.0), per_turn=300)
+    assert read(RHO_ONE, short_of_turns).outcome == "cycles"     # cannot tell shape from trend
+
+
 @pytest.mark.parametrize("config, outcome", [(RHO_BELOW, "converges"), (RHO_ONE, "cycles"),
                                              (RHO_ABOVE, "diverges"), (NO_RHO, "diverges")])
 def test_without_a_full_turn_a_flat_envelope_leaves_it_to_the_theory(config, outcome):
@@ -151,6 +162,19 @@ def test_steady_outcomes_at_several_h_and_step_counts(settings, h_values, outcom
         points = np.array(result["trajectory"])
         for steps in STEP_COUNTS:
             assert outcome_at(points, config, steps) == outcome, (h, steps)
+
+
+@pytest.mark.parametrize("h, first", [(0.2, 200), (1.0, 50)])
+def test_alternating_non_saturating_gan_converges_through_its_nonlinear_terms(h, first):
+    """ρ = 1 exactly, yet θ·v_θ + ψ·v_ψ = −(ψθ)²/2 + O(|x|⁶) in continuous time: the distance
+    falls like n^(−1/2) (×0.707 each time the run doubles)."""
+    config = DiracConfig(objective="nsgan", updates="alternating", h=h)
+    points = trajectory(dataclasses.replace(config, steps=4000))
+    distance = np.hypot(points[:, 0], points[:, 1])
+    shrink = distance[3800:].max() / distance[1800:2001].max()       # over whole turns
+    assert shrink == pytest.approx(2 ** -0.5, abs=0.03)
+    for steps in (first, 500, 4000):
+        assert outcome_at(points, config, steps) == "converges", steps
 
 
 def test_negative_momentum_alternating_converges_on_the_bilinear_game():
