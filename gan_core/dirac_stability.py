@@ -158,7 +158,8 @@ OUTCOMES = ("converges", "cycles", "diverges")
 VERDICTS = {"converges": "converges to the equilibrium",
             "cycles": "does not converge (cycles / stalls)",
             "diverges": "diverges (spirals out)"}
-#: A change of the distance by less than this factor over half a run reads as "no change".
+#: A change of the distance by less than this factor over the compared span (≥ half the run)
+#: reads as "no change".
 TOLERANCE = 1.05
 
 
@@ -168,8 +169,8 @@ class Reading:
 
     outcome: str                      # one of OUTCOMES
     spectral_radius: float | None
-    envelope_growth: float | None     # the distance's envelope, end of run / middle of run
-    circling: bool                    # the second half went at least once round (0, 0)
+    envelope_growth: float | None     # the distance's envelope, end / baseline (`envelope`)
+    circling: bool                    # the run went at least once round (0, 0)
     reason: str                       # one sentence: the evidence for the outcome
 
     @property
