@@ -170,7 +170,7 @@ class Reading:
     outcome: str                      # one of OUTCOMES
     spectral_radius: float | None
     envelope_growth: float | None     # the distance's envelope, end / baseline (`envelope`)
-    circling: bool                    # the run went at least once round (0, 0)
+    circling: bool                    # see Envelope.circling
     reason: str                       # one sentence: the evidence for the outcome
 
     @property
@@ -226,7 +226,7 @@ class Envelope:
 
     growth: float            # envelope at the end / envelope at the baseline
     span: int                # steps between the baseline and the end
-    circling: bool           # the run went at least once round the equilibrium
+    circling: bool           # full turns round the equilibrium end at the baseline and the end
     reached: bool            # the late envelope is below REACHED × the largest distance
 
 
@@ -252,17 +252,18 @@ def envelope(points) -> Envelope | None:
         return int(behind[-1]) if len(behind) else None
 
     last_turn = turn_start(n)
-    if last_turn is None:
-        base = n // 2
-        late, early = distance[n], distance[base]
-    else:
-        base = min(n // 2, last_turn)
+    base = n // 2 if last_turn is None else min(n // 2, last_turn)
+    base_turn = turn_start(base)
+    circling = last_turn is not None and base_turn is not None
+    if circling:
         late = distance[last_turn:].max()
-        early = distance[(turn_start(base) or 0): base + 1].max()
+        early = distance[base_turn: base + 1].max()
+    else:
+        late, early = distance[n], distance[base]
     reached = bool(distance[base:].max() <= REACHED * distance.max())
     with np.errstate(divide="ignore", invalid="ignore"):
         growth = float(late / early) if early > 0 else (1.0 if late == 0 else math.inf)
-    return Envelope(growth, n - base, last_turn is not None, reached)
+    return Envelope(growth, n - base, circling, reached)
 
 
 def read(config: DiracConfig, points, diverged_at: int | None = None) -> Reading:
@@ -294,7 +295,7 @@ def read(config: DiracConfig, points, diverged_at: int | None = None) -> Reading
        cycles: a shrink that is dying out is a run settling onto an orbit.
     4. envelope "flat" while circling → cycles: an orbit, whatever ρ (a stable orbit round
        an unstable equilibrium, as nsgan's or clipped WGAN's, or ρ ≈ 1).
-    5. envelope "flat" without a full turn (a stall or a slow approach, where the picture
+    5. envelope "flat" without full turns (a stall or a slow approach, where the picture
        cannot show a trend within the run) → the theory decides: "in" → converges, "out" →
        diverges, "flat" → cycles.
 

@@ -164,7 +164,7 @@ def test_steady_outcomes_at_several_h_and_step_counts(settings, h_values, outcom
             assert outcome_at(points, config, steps) == outcome, (h, steps)
 
 
-@pytest.mark.parametrize("h, first", [(0.2, 200), (1.0, 50)])
+@pytest.mark.parametrize("h, first", [(0.2, 300), (1.0, 60)])
 def test_alternating_non_saturating_gan_converges_through_its_nonlinear_terms(h, first):
     """ρ = 1 exactly, yet θ·v_θ + ψ·v_ψ = −(ψθ)²/2 + O(|x|⁶) in continuous time: the distance
     falls like n^(−1/2) (×0.707 each time the run doubles)."""
