@@ -9,7 +9,8 @@ import math
 from dataclasses import fields
 
 from .cli import register
-from .dirac import LR_RATIO_RANGE, MOMENTUM_RANGE, OBJECTIVES, OPTIMIZERS, UPDATES, DiracConfig, run
+from .dirac import (LR_RATIO_RANGE, MOMENTUM_RANGE, OBJECTIVES, OPTIMIZERS, UPDATES, DiracConfig,
+                    run)
 from .dirac_stability import read
 
 MEANING = {
