@@ -22,6 +22,9 @@ from gan_core.dirac_stability import REGULARISER, radius_over_h, read
 
 from gan_draw.dirac_figures import (OUTCOME_COLORS, distance_figure, phase_figure,
                                     portrait_figure, stability_figure)
+from gan_draw.figures import projected
+
+from . import links, state
 
 #: st.session_state key of every setting of the run, by DiracConfig field.
 SETTING_KEYS = {f.name: f"dirac_{f.name}" for f in fields(dirac.DiracConfig)}
@@ -83,25 +86,25 @@ def controls() -> dirac.DiracConfig | None:
     init_settings()
     k = SETTING_KEYS
     c1, c2, c3, c4 = st.columns(4)
-    c1.selectbox("Method", dirac.OBJECTIVES, key=k["objective"])
-    c2.radio("Updates", dirac.UPDATES, key=k["updates"], horizontal=True)
-    c3.selectbox("Optimizer", dirac.OPTIMIZERS, key=k["optimizer"])
-    c4.number_input("Step size h", step=0.05, format="%.3f", key=k["h"])
+    c1.selectbox("Method", dirac.OBJECTIVES, key=k["objective"], persist_state="session")
+    c2.radio("Updates", dirac.UPDATES, key=k["updates"], persist_state="session", horizontal=True)
+    c3.selectbox("Optimizer", dirac.OPTIMIZERS, key=k["optimizer"], persist_state="session")
+    c4.number_input("Step size h", step=0.05, format="%.3f", key=k["h"], persist_state="session")
     c1, c2, c3, c4 = st.columns(4)
-    c1.number_input("Steps", min_value=1, max_value=20_000, step=100, key=k["steps"])
-    c2.number_input("D steps per G step", min_value=1, max_value=50, key=k["d_steps"],
+    c1.number_input("Steps", min_value=1, max_value=20_000, step=100, key=k["steps"], persist_state="session")
+    c2.number_input("D steps per G step", min_value=1, max_value=50, key=k["d_steps"], persist_state="session",
                     help="alternating updates only")
-    c3.number_input("Momentum β", step=0.1, format="%.3f", key=k["momentum"],
+    c3.number_input("Momentum β", step=0.1, format="%.3f", key=k["momentum"], persist_state="session",
                     help=f"heavy ball; negative allowed, in [{dirac.MOMENTUM_RANGE[0]}, "
                          f"{dirac.MOMENTUM_RANGE[1]}]")
-    c4.number_input("Step-size ratio h_ψ / h_θ", step=0.5, format="%.3f", key=k["lr_ratio"],
+    c4.number_input("Step-size ratio h_ψ / h_θ", step=0.5, format="%.3f", key=k["lr_ratio"], persist_state="session",
                     help="ψ moves with h·ratio")
     params = PARAMS.get(st.session_state[k["objective"]], [])
     columns = st.columns(2 + max(len(params), 1))
-    columns[0].number_input("θ₀", step=0.1, key=k["theta0"])
-    columns[1].number_input("ψ₀", step=0.1, key=k["psi0"])
+    columns[0].number_input("θ₀", step=0.1, key=k["theta0"], persist_state="session")
+    columns[1].number_input("ψ₀", step=0.1, key=k["psi0"], persist_state="session")
     for column, (name, label, step) in zip(columns[2:], params):
-        column.number_input(label, step=step, key=k[name])
+        column.number_input(label, step=step, key=k[name], persist_state="session")
     return current_config()
 
 
@@ -151,7 +154,7 @@ def stability_section(config: dirac.DiracConfig, rho: float | None) -> None:
         options = diagram_axes(config)
         if st.session_state[DIAGRAM_KEY] not in options:
             st.session_state[DIAGRAM_KEY] = options[0]
-        axes = st.radio("Phase diagram over", options, key=DIAGRAM_KEY, horizontal=True,
+        axes = st.radio("Phase diagram over", options, key=DIAGRAM_KEY, persist_state="session", horizontal=True,
                         format_func=AXES_LABELS.get)
         diagram = _diagram(config, axes)
         alternating = config.updates == "alternating"
@@ -166,12 +169,32 @@ def stability_section(config: dirac.DiracConfig, rho: float | None) -> None:
                    f"line: ρ = 1, {kind}.{note}")
 
 
+PRESENT_FONT, PRESENT_HEIGHT = 20, 500     # the projector layout: readable, in the window
+
+
+def show(column, fig, key: str, present: bool) -> None:
+    if present:
+        fig = projected(fig, PRESENT_FONT, PRESENT_HEIGHT)
+    column.plotly_chart(fig, key=key, config={"displayModeBar": False})
+
+
 def page() -> None:
-    st.header("Dirac-GAN")
-    st.caption("Mescheder, Geiger & Nowozin (2018): the generator is a point mass at θ, the "
-               "discriminator D(x) = ψ·x, real data sits at 0. The only equilibrium is "
-               "(θ, ψ) = (0, 0). Does training reach it?")
-    config = controls()
+    present = state.flags().present
+    links.write_query()
+    if not present:
+        st.header("Dirac-GAN")
+        st.caption("Mescheder, Geiger & Nowozin (2018): the generator is a point mass at θ, "
+                   "the discriminator D(x) = ψ·x, real data sits at 0. The only equilibrium "
+                   "is (θ, ψ) = (0, 0). Does training reach it?")
+        config = controls()
+    else:           # the projector layout: the figures first, the controls below them
+        figures_slot = st.container()
+        with st.expander("Settings", expanded=False):
+            config = controls()
+        if config is not None:
+            with figures_slot:
+                present_figures(config)
+        return
     if config is None:
         return
     result = dirac.run(config)
@@ -182,11 +205,9 @@ def page() -> None:
                 f"{OPTIMIZER_TEXT[config.optimizer]}.{extra}")
     st.markdown(reading_markdown(reading), unsafe_allow_html=True)
     left, right = st.columns([3, 2])
-    left.plotly_chart(portrait_figure(config, path), key="dirac_portrait",
-                      config={"displayModeBar": False})
+    show(left, portrait_figure(config, path), "dirac_portrait", False)
     with right:
-        st.plotly_chart(distance_figure(path), key="dirac_distance",
-                        config={"displayModeBar": False})
+        show(st, distance_figure(path), "dirac_distance", False)
         rho = reading.spectral_radius
         m1, m2 = st.columns(2)
         m1.metric("spectral radius ρ", "none" if rho is None else f"{rho:.6g}")
@@ -196,3 +217,14 @@ def page() -> None:
         if result["diverged_at"]:
             st.error(f"diverged at step {result['diverged_at']}")
     stability_section(config, reading.spectral_radius)
+
+
+def present_figures(config: dirac.DiracConfig) -> None:
+    """The reading, the trajectory and the distance, large."""
+    result = dirac.run(config)
+    path = np.asarray(result["trajectory"], dtype=float).reshape(-1, 2)
+    reading = read(config, path, result["diverged_at"])
+    st.markdown(reading_markdown(reading), unsafe_allow_html=True)
+    left, right = st.columns([3, 2])
+    show(left, portrait_figure(config, path), "dirac_portrait", True)
+    show(right, distance_figure(path), "dirac_distance", True)

@@ -489,3 +489,41 @@ main_figure = _figure(main_spec)
 history_figure = _figure(history_spec)
 compare_histories_figure = _figure(compare_histories_spec)
 mode_bar_figure = _figure(mode_bar_spec)
+
+
+def projected(fig: go.Figure, font_size: int, height: int | None = None) -> go.Figure:
+    """The same figure for a projector: every text at least `font_size` px (title, ticks,
+    axis titles, legend, annotations, colour bars, text labels), margins to match, and
+    optionally another height."""
+    spec = fig.to_plotly_json()
+    layout = spec["layout"]
+
+    def grow(font: dict | None, extra: int = 0) -> dict:
+        font = dict(font or {})
+        font["size"] = max(font.get("size") or 0, font_size + extra)
+        return font
+
+    layout["font"] = grow(layout.get("font"))
+    if isinstance(layout.get("title"), dict):
+        layout["title"]["font"] = grow(layout["title"].get("font"), 4)
+    for key, axis in layout.items():
+        if key.startswith(("xaxis", "yaxis")) and isinstance(axis, dict):
+            axis["tickfont"] = grow(axis.get("tickfont"))
+            if isinstance(axis.get("title"), dict):
+                axis["title"]["font"] = grow(axis["title"].get("font"))
+    layout["legend"] = dict(layout.get("legend") or {}, font=grow(
+        (layout.get("legend") or {}).get("font")))
+    for note in layout.get("annotations") or []:
+        note["font"] = grow(note.get("font"))
+    margin = dict(layout.get("margin") or {})
+    for side, extra in (("l", 2.5), ("b", 2.0), ("t", 1.5)):
+        margin[side] = int(margin.get(side, 40) + extra * max(font_size - 13, 0))
+    layout["margin"] = margin
+    for trace in spec["data"]:
+        if isinstance(trace.get("colorbar"), dict):
+            trace["colorbar"]["tickfont"] = grow(trace["colorbar"].get("tickfont"))
+        if "textfont" in trace or trace.get("mode", "").find("text") >= 0:
+            trace["textfont"] = grow(trace.get("textfont"))
+    if height is not None:
+        layout["height"] = height
+    return go.Figure(spec)

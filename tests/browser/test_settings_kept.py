@@ -26,10 +26,20 @@ def open_url(page, url: str) -> None:
     wait_idle(page, 60_000)
 
 
+MARKS = {"Live": ".st-key-cfg_dataset", "Compare": ".st-key-compare_preset",
+         "Lecture": ".st-key-lecture_pick", "Dirac-GAN": ".st-key-dirac_objective"}
+
+
 def go(page, title: str) -> None:
-    """Click a page in the top navigation, as a user would."""
-    page.get_by_role("link", name=title, exact=True).first.click()
-    time.sleep(0.5)
+    """Click a page in the top navigation, as a user would (again if a rerun under way
+    swallowed the click), and wait for the page's controls."""
+    for _ in range(3):
+        page.get_by_role("link", name=title, exact=True).first.click()
+        try:
+            page.wait_for_selector(MARKS[title], timeout=20_000)
+            break
+        except Exception:          # playwright's TimeoutError: click again
+            continue
     wait_idle(page, 60_000)
 
 
@@ -91,6 +101,8 @@ def test_page_trips_keep_every_pages_settings_and_flags(browser, app_server):
         go(page, "Lecture")
         choose(page, "lecture_pick", "Saturating vs non-saturating generator loss")
         go(page, "Dirac-GAN")
+        choose(page, "dirac_objective", "consensus")
+        choose(page, "dirac_optimizer", "extragradient")
         go(page, "Live")
         assert shows(page, "cfg_radius", "2.00") and shows(page, "cfg_loss", "hinge")
         assert shows(page, "cfg_n_modes", "8")
@@ -105,6 +117,10 @@ def test_page_trips_keep_every_pages_settings_and_flags(browser, app_server):
         assert shows(page, "lecture_pick", "Saturating vs non-saturating generator loss")
         assert "scenario=saturation" in page.url and "classroom=1" in page.url
         assert "Saturating" in page.locator("h4").first.inner_text()
+        go(page, "Dirac-GAN")
+        assert shows(page, "dirac_objective", "consensus")
+        assert shows(page, "dirac_optimizer", "extragradient")
+        assert "classroom=1" in page.url
         no_exception(page)
     finally:
         context.close()
@@ -201,7 +217,7 @@ def test_projector_layout_is_readable_and_whole_on_every_page(browser, app_serve
                                                                height):
     context, page = new_page(browser, width, height)
     try:
-        for path in ("", "compare", "lecture?scenario=mode-collapse"):
+        for path in ("", "compare", "lecture?scenario=mode-collapse", "dirac"):
             sep = "&" if "?" in path else "?"
             open_url(page, f"{app_server}/{path}{sep}present=1")
             wait_for(lambda: page.evaluate(FITS), 30, f"{path or 'live'} to fit the window")
@@ -212,13 +228,16 @@ def test_projector_layout_is_readable_and_whole_on_every_page(browser, app_serve
         context.close()
 
 
-# every tick label and legend text of the player's figures, in px
-FONT_SIZES = """() => Array.from(document.querySelectorAll(
-    '.gx-player .xtick text, .gx-player .ytick text, .gx-player .legendtext, '
-    + '.gx-player .cbaxis text')).map(e => parseFloat(getComputedStyle(e).fontSize))"""
-# every figure of the player lies within the window (nothing cut off), page at the top
+# the figures a projected page shows first: the player's, or Dirac-GAN's two
+FIGURES = "'.gx-player .gx-plot, .st-key-dirac_portrait, .st-key-dirac_distance'"
+# every tick label and legend text of those figures, in px
+FONT_SIZES = """() => Array.from(document.querySelectorAll(""" + FIGURES + """))
+    .flatMap(f => Array.from(f.querySelectorAll(
+      '.xtick text, .ytick text, .legendtext, .cbaxis text')))
+    .map(e => parseFloat(getComputedStyle(e).fontSize))"""
+# each of them lies within the window (nothing cut off), page at the top
 FITS = """() => { window.scrollTo(0, 0);
-  const plots = Array.from(document.querySelectorAll('.gx-player .gx-plot'));
+  const plots = Array.from(document.querySelectorAll(""" + FIGURES + """));
   return plots.length > 0 && plots.every(p => { const r = p.getBoundingClientRect();
     const svg = p.querySelector('svg.main-svg');
     return svg && r.bottom <= window.innerHeight + 1 && r.right <= window.innerWidth + 1; }); }"""
