@@ -296,7 +296,9 @@ class Player {
   resize() {
     if (!this.ready) return;
     for (const div of this.plots.values()) {
-      if (div.data) window.Plotly.Plots.resize(div);
+      // only plots on screen: a page being redrawn may have hidden or detached them
+      if (!div.data || !div.isConnected || div.offsetParent === null) continue;
+      Promise.resolve(window.Plotly.Plots.resize(div)).catch(() => {});
     }
   }
 

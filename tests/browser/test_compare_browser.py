@@ -32,7 +32,8 @@ def test_compare_plays_six_runs_pauses_fast_and_continues(browser, app_server):
         page.goto(f"{app_server}/compare")
         wait_for(lambda: len(panel_titles(page)) == PANELS, 60, "six panels")
         wait_idle(page, 60_000)
-        assert re.search(r"Iteration 0 · 6 runs", player_status(page))
+        wait_for(lambda: re.search(r"Iteration 0 · 6 runs", player_status(page)), 30,
+                 "the status line")
         assert all(panel_iteration(t) == 0 for t in panel_titles(page))
 
         start_sampler(page)

@@ -21,7 +21,8 @@ def test_scenario_link_loads_plays_and_stops(browser, app_server):
         wait_idle(page)
         assert "Saturating" in page.locator("[data-testid='stMarkdownContainer'] h4").first \
             .inner_text()
-        assert re.search(r"Iteration 0 of 600 · 2 runs", player_status(page))
+        wait_for(lambda: re.search(r"Iteration 0 of 600 · 2 runs", player_status(page)), 30,
+                 "the scenario's status line")
         start_sampler(page)
         playback(page, "lecture", "Play").click()
         time.sleep(10)

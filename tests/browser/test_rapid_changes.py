@@ -30,7 +30,8 @@ def choose(page, key: str, option: str, attempts: int = 4) -> None:
 
 def set_number(page, key: str, value: int, attempts: int = 4) -> None:
     """Type `value` into a number input; a rerun that redraws the sidebar meanwhile can detach
-    the field, then type it again, as a user would."""
+    the field or put back the value it had while one was typing: then type it again, as a user
+    would who sees the old value."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout   # (skips without it)
 
     field = page.locator(f".st-key-{key} input[type='number']")
@@ -38,10 +39,13 @@ def set_number(page, key: str, value: int, attempts: int = 4) -> None:
         try:
             field.fill(str(value), timeout=10_000)
             field.press("Enter", timeout=10_000)
-            return
+            time.sleep(0.5)
+            if field.input_value(timeout=10_000) == str(value):
+                return
         except PlaywrightTimeout:
             if attempt == attempts - 1:
                 raise
+    raise AssertionError(f"{key} does not keep {value}: it shows {field.input_value()}")
 
 
 def press(page, label: str) -> None:
