@@ -22,21 +22,29 @@ LAYER_LABELS = {"surface": "D surface", "contour": "decision contour", "real": "
                 "manifold": "G manifold (latent grid)"}
 
 
+def float_field(where, label: str, name: str) -> None:
+    """A setting that is a real number, as text: "3e-4" reads naturally, and whatever is typed
+    reaches the validator as typed ("1e999" is named as too large, not read as 0)."""
+    meta = C.field_of(name).metadata
+    where.text_input(label, key=K(name), persist_state="session",
+                     help=f"{meta['help']}; {C.range_text(meta)}")
+
+
 def data_controls() -> None:
     st.selectbox("Dataset", C.DATASETS, key=K("dataset"), persist_state="session", on_change=session.dataset_changed)
     dataset = st.session_state[K("dataset")]
     if dataset == "ring":
         c1, c2 = st.columns(2)
         c1.number_input("Modes", step=1, key=K("n_modes"), persist_state="session")
-        c2.number_input("Radius", step=0.5, format="%.2f", key=K("radius"), persist_state="session")
+        float_field(c2, "Radius", "radius")
     elif dataset == "grid":
         c1, c2 = st.columns(2)
         c1.number_input("Modes per side", step=1, key=K("grid_size"), persist_state="session")
-        c2.number_input("Spacing", step=0.5, format="%.2f", key=K("spacing"), persist_state="session")
+        float_field(c2, "Spacing", "spacing")
     elif dataset == "custom":
         custom_points_controls()
     if dataset != "checkerboard":
-        st.number_input("Noise std", step=0.01, format="%.3f", key=K("std"), persist_state="session")
+        float_field(st, "Noise std", "std")
     st.number_input("Seed", step=1, key=K("seed"), persist_state="session")
 
 
@@ -144,13 +152,13 @@ def objective_controls() -> None:
                  help="minimax: the saturating generator loss of Goodfellow et al. 2014")
     loss = st.session_state[K("loss")]
     if loss == "wgan":
-        st.number_input("Weight clip", step=0.005, format="%.3f", key=K("clip"), persist_state="session")
+        float_field(st, "Weight clip", "clip")
     if loss == "wgan-gp":
-        st.number_input("Gradient penalty λ", step=0.1, format="%.2f", key=K("gp_weight"), persist_state="session")
+        float_field(st, "Gradient penalty λ", "gp_weight")
     c1, c2 = st.columns(2)
-    c1.number_input("R1 γ (real)", step=0.1, format="%.2f", key=K("r1"), persist_state="session")
-    c2.number_input("R2 γ (fake)", step=0.1, format="%.2f", key=K("r2"), persist_state="session")
-    st.number_input("Instance noise σ", step=0.05, format="%.2f", key=K("instance_noise"), persist_state="session")
+    float_field(c1, "R1 γ (real)", "r1")
+    float_field(c2, "R2 γ (fake)", "r2")
+    float_field(st, "Instance noise σ", "instance_noise")
 
 
 def training_controls() -> None:
@@ -158,18 +166,18 @@ def training_controls() -> None:
     c1.number_input("k (D steps)", step=1, key=K("k"), persist_state="session")
     c2.number_input("k_G (G steps)", step=1, key=K("k_g"), persist_state="session")
     c1, c2 = st.columns(2)
-    c1.number_input("lr D", step=1e-4, format="%.5f", key=K("lr_d"), persist_state="session")
-    c2.number_input("lr G", step=1e-4, format="%.5f", key=K("lr_g"), persist_state="session")
+    float_field(c1, "lr D", "lr_d")
+    float_field(c2, "lr G", "lr_g")
     c1, c2 = st.columns(2)
     c1.selectbox("Optimizer D", C.OPTIMIZERS, key=K("opt_d"), persist_state="session")
     c2.selectbox("Optimizer G", C.OPTIMIZERS, key=K("opt_g"), persist_state="session")
     optimizers = {st.session_state[K("opt_d")], st.session_state[K("opt_g")]}
     if "adam" in optimizers:
         c1, c2 = st.columns(2)
-        c1.number_input("Adam β1", step=0.05, format="%.2f", key=K("beta1"), persist_state="session")
-        c2.number_input("Adam β2", step=0.001, format="%.3f", key=K("beta2"), persist_state="session")
+        float_field(c1, "Adam β1", "beta1")
+        float_field(c2, "Adam β2", "beta2")
     if optimizers & {"sgd", "rmsprop"}:
-        st.number_input("Momentum", step=0.05, format="%.2f", key=K("momentum"), persist_state="session")
+        float_field(st, "Momentum", "momentum")
     st.number_input("Batch size", step=32, key=K("batch_size"), persist_state="session",
                     help="1 to 8,192 samples per update")
     st.radio("Updates", C.UPDATES, key=K("updates"), persist_state="session", horizontal=True)

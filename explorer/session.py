@@ -23,7 +23,27 @@ from .player import Playback
 from .views import LiveView
 
 CONFIG_FIELDS = tuple(f.name for f in fields(TrainConfig))
+# Real-valued settings are typed as text (controls.float_field): the widget holds the text,
+# the state the number it reads as (or the text itself, which the validator then names).
+FLOAT_FIELDS = frozenset(f.name for f in fields(TrainConfig) if f.type.startswith("float"))
 DISPLAY_KEYS = ("layers", "grid", "iters_per_frame")
+
+
+def shown(name: str, value):
+    """What the widget of setting `name` shows for `value`."""
+    if name in FLOAT_FIELDS and isinstance(value, float):
+        return f"{value:g}"
+    return value
+
+
+def read(name: str, value):
+    """The setting's value from what its widget holds ("1e999" reads as inf: out of range)."""
+    if name in FLOAT_FIELDS and isinstance(value, str):
+        try:
+            return float(value.strip())
+        except ValueError:
+            return value
+    return value
 
 
 def widget_key(name: str) -> str:
@@ -66,7 +86,7 @@ def load_widgets(live_state: state.LiveState) -> None:
     ss = st.session_state
     for name, value in live_state.values.items():
         if name != "custom_points":
-            ss[widget_key(name)] = value
+            ss[widget_key(name)] = shown(name, value)
     for name in DISPLAY_KEYS:
         ss[name] = getattr(live_state, name)
 
@@ -76,7 +96,7 @@ def before_widgets(live_state: state.LiveState) -> None:
     a dataset that hides them), and settle the play state."""
     for name, value in live_state.values.items():
         if name != "custom_points":
-            state.bind(widget_key(name), value)
+            state.bind(widget_key(name), shown(name, value))
     for name in DISPLAY_KEYS:
         state.bind(name, getattr(live_state, name))
 
@@ -86,7 +106,7 @@ def after_widgets(live_state: state.LiveState) -> None:
     ss = st.session_state
     for name in CONFIG_FIELDS:
         if name != "custom_points" and widget_key(name) in ss:
-            live_state.values[name] = ss[widget_key(name)]
+            live_state.values[name] = read(name, ss[widget_key(name)])
     for name in DISPLAY_KEYS:
         if name in ss:
             setattr(live_state, name, ss[name])
@@ -123,7 +143,7 @@ def dataset_changed() -> None:
     """A new dataset brings its own noise level (a ring's 0.01 would starve a Gaussian)."""
     ss = st.session_state
     dataset = ss[widget_key("dataset")]
-    ss[widget_key("std")] = DEFAULT_STD[dataset]
+    ss[widget_key("std")] = shown("std", DEFAULT_STD[dataset])
     live().values.update(dataset=dataset, std=DEFAULT_STD[dataset])
 
 

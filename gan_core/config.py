@@ -254,3 +254,20 @@ def problems(values: dict) -> list[str]:
         except ConfigError as err:
             found.append(str(err))
     return found
+
+
+def field_of(name: str):
+    """The dataclass field of setting `name` (its type and metadata: help, range, choices)."""
+    for f in fields(TrainConfig):
+        if f.name == name:
+            return f
+    raise ConfigError(f"unknown setting {name!r}")
+
+
+def range_text(meta: dict) -> str:
+    """"allowed (0.0, 10]" for a field's metadata, as the range messages say it."""
+    if "lo" not in meta:
+        return ""
+    left = "(" if meta.get("open_lo") else "["
+    right = ")" if meta.get("open_hi") else "]"
+    return f"allowed {left}{meta['lo']}, {meta['hi']}{right}"

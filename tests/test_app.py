@@ -103,7 +103,7 @@ def test_step_pauses_a_playing_run(at):
 
 def test_learning_rate_applies_live_without_reset(at):
     at.button(key="live_step").click().run()
-    at.number_input(key="cfg_lr_d").set_value(0.005).run()
+    at.text_input(key="cfg_lr_d").set_value("0.005").run()
     t = trainer(at)
     assert t.iteration == 1
     assert t.config.lr_d == 0.005
@@ -136,16 +136,17 @@ def test_changing_the_model_restarts(at):
 
 
 @pytest.mark.parametrize("key,value,field", [
-    ("cfg_lr_d", -1.0, "lr_d"), ("cfg_std", 0.0, "std"), ("cfg_instance_noise", -0.5,
-                                                            "instance_noise"),
-    ("cfg_r1", -1.0, "r1")])
+    ("cfg_lr_d", "-1", "lr_d:"), ("cfg_std", "0", "std:"), ("cfg_instance_noise", "-0.5",
+                                                            "instance_noise:"),
+    ("cfg_r1", "-1", "r1:"), ("cfg_lr_g", "1e999", "lr_g: inf is out of range"),
+    ("cfg_radius", "abc", "radius: expected a number, got 'abc'")])
 def test_bad_values_show_an_error_and_keep_the_run(at, key, value, field):
     at.button(key="live_step").click().run()
     before = trainer(at).config
-    at.number_input(key=key).set_value(value).run()
+    at.text_input(key=key).set_value(value).run()
     assert not at.exception
     errors = [e.value for e in at.error]
-    assert any(f"- {field}:" in e for e in errors), errors
+    assert any(f"- {field}" in e for e in errors), errors
     assert trainer(at).config == before and trainer(at).iteration == 1
     at.button(key="live_step").click().run()
     assert trainer(at).iteration == 2, "the app stays usable"
@@ -183,7 +184,7 @@ def test_a_link_opens_the_same_run():
     config = trainer(app).config
     assert (config.loss, config.lr_d, config.dataset, config.seed) == ("hinge", 0.004, "grid", 7)
     assert config.std == 0.05
-    assert app.number_input(key="cfg_lr_d").value == 0.004
+    assert app.text_input(key="cfg_lr_d").value == "0.004"
 
 
 def test_a_bad_link_value_is_ignored_with_a_notice():
@@ -205,7 +206,7 @@ def test_classroom_link_hides_advanced_controls():
     app.query_params.update({"classroom": "1"})
     app.run()
     assert not app.exception
-    keys = {w.key for w in app.number_input}
+    keys = {w.key for w in app.number_input} | {w.key for w in app.text_input}
     assert "cfg_lr_d" in keys and "cfg_g_width" not in keys
 
 
@@ -266,8 +267,8 @@ def test_a_diverging_run_stops_says_so_and_can_be_reset(at):
     at.selectbox(key="cfg_loss").set_value("lsgan").run()
     at.selectbox(key="cfg_opt_d").set_value("sgd").run()
     at.selectbox(key="cfg_opt_g").set_value("sgd").run()
-    at.number_input(key="cfg_lr_d").set_value(10.0).run()
-    at.number_input(key="cfg_lr_g").set_value(10.0).run()
+    at.text_input(key="cfg_lr_d").set_value("10").run()
+    at.text_input(key="cfg_lr_g").set_value("10").run()
     at.button_group(key="live_playback").set_value("play").run()
     for _ in range(20):
         if trainer(at).status:
@@ -297,7 +298,7 @@ def test_drawing_adds_and_removes_custom_points():
 
 
 def test_every_bad_value_is_listed_at_once_and_k_out_of_range_is_named(at):
-    at.number_input(key="cfg_lr_d").set_value(-1.0)
+    at.text_input(key="cfg_lr_d").set_value("-1")
     at.number_input(key="cfg_k").set_value(-3)
     at.number_input(key="cfg_batch_size").set_value(0).run()
     assert not at.exception
