@@ -433,10 +433,20 @@ def _lines(named_series, title, height, log_y, colours=None):
         last = xs.pop()
         layout["xaxis"]["range"] = [-0.05 * max(last, 1.0), 1.05 * max(last, 1.0)]
     if log_y:
-        layout["yaxis"]["type"] = "log"
+        layout["yaxis"].update(type="log", **_log_ticks(named_series))
     if not data:
         return _message(layout, "no data yet")
     return dict(data=data, layout=layout)
+
+
+def _log_ticks(named_series) -> dict:
+    """A log axis labelled once per decade when the data spans decades (plotly's default
+    also labels 2 and 5 in between, which overlap on a short chart), else a few labels."""
+    ys = np.concatenate([np.asarray(y, dtype=float) for _, (_, y) in named_series] or [[]])
+    ys = ys[np.isfinite(ys) & (ys > 0)]
+    if ys.size and np.log10(ys.max() / ys.min()) >= 1.5:
+        return dict(dtick=1, exponentformat="power")
+    return dict(nticks=4)
 
 
 def history_spec(history: dict, keys: list, *, title: str, log_y=False, height=220) -> dict:

@@ -332,3 +332,13 @@ def test_a_shared_push_scale_keeps_small_pushes_small():
     shared_len = np.nanmax(shared_x) - 0.0
     assert own_len == pytest.approx(0.08 * 2.0)          # alone: scaled up to the full length
     assert shared_len == pytest.approx(1e-3 * 0.16)      # shared: 1000x shorter, as it should
+
+
+def test_a_log_chart_labels_one_tick_per_decade_when_the_data_spans_decades():
+    it = np.arange(1, 301, dtype=float)
+    wide = figures.history_spec({"iteration": it, "g_grad_norm": 10 ** (it / 100 - 2)},
+                                ["g_grad_norm"], title="Gradient norms", log_y=True)
+    assert wide["layout"]["yaxis"]["type"] == "log" and wide["layout"]["yaxis"]["dtick"] == 1
+    narrow = figures.history_spec({"iteration": it, "g_grad_norm": 1 + it / 1000},
+                                  ["g_grad_norm"], title="Gradient norms", log_y=True)
+    assert "dtick" not in narrow["layout"]["yaxis"] and narrow["layout"]["yaxis"]["nticks"] == 4

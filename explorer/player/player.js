@@ -19,6 +19,7 @@ const MAX_FPS = 30;
 const QUEUE_SECONDS = 0.5;      // frames kept ahead, in seconds of playback: smooths round trips
 const CHART_EVERY_MS = 250;     // one side chart grows every 250 ms, in turn: no stall for all
 const CHART_MAX_POINTS = 1500;  // a series longer than this keeps every other point
+const SPARSE_POINTS = 40;       // gan_draw.figures.SPARSE_POINTS: up to this, points are marked
 const ACK_RETRY_MS = 1500;
 const ACK_EVERY_MS = 200;       // progress reports while playing, at most one in flight
 const PLOT_CONFIG = { displayModeBar: false, responsive: false, showTips: false };
@@ -281,9 +282,15 @@ class Player {
       } else if (chart.pending && id === nextChart) {
         const indices = chart.pending.x.map((_, i) => i);
         const total = chart.fig.data.reduce((m, t) => Math.max(m, (t.x || []).length), 0);
-        if (total > CHART_MAX_POINTS) {
+        // a series that grew past SPARSE_POINTS loses its markers (gan_draw.figures' rule)
+        const dense = chart.fig.data.filter((t) => t.mode === "lines+markers"
+          && asArray(t.x).length + chart.pending.x[0].length > SPARSE_POINTS);
+        if (total > CHART_MAX_POINTS || dense.length) {
           appendPoints(chart.fig, chart.pending);
           thin(chart.fig);
+          // new trace objects: Plotly.react compares them with the ones it drew
+          chart.fig.data = chart.fig.data.map((t) => Object.assign({}, t,
+            dense.includes(t) ? { mode: "lines" } : {}));
           window.Plotly.react(div, chart.fig.data, chart.fig.layout, PLOT_CONFIG);
         } else {
           window.Plotly.extendTraces(div, chart.pending, indices);   // also grows chart.fig's arrays
