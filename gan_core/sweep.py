@@ -45,6 +45,7 @@ class SweepSpec:
     seeds: int = 1
     steps: int = 2000
     chunk_size: int = DEFAULT_CHUNK
+    w1_samples: int = 1000         # final metrics' exact W1 on this many samples; 0 skips it
 
     @property
     def n_cells(self) -> int:
@@ -87,17 +88,20 @@ class SweepSpec:
         return chunks
 
     def to_dict(self) -> dict:
-        return {"base": self.base.to_dict(),
+        # std stays None when unset: with a dataset axis each dataset takes its own default
+        return {"base": {**self.base.to_dict(), "std": self.base.std},
                 "axes": [{"field": name, "values": [_jsonable(name, v) for v in values]}
                          for name, values in self.axes],
-                "seeds": self.seeds, "steps": self.steps, "chunk_size": self.chunk_size}
+                "seeds": self.seeds, "steps": self.steps, "chunk_size": self.chunk_size,
+                "w1_samples": self.w1_samples}
 
     @classmethod
     def from_dict(cls, data: dict) -> "SweepSpec":
         base = TrainConfig.from_dict(_tupled(data["base"]))
         axes = tuple((a["field"], tuple(_tupled({a["field"]: v})[a["field"]]
                                         for v in a["values"])) for a in data["axes"])
-        return cls(base, axes, int(data["seeds"]), int(data["steps"]), int(data["chunk_size"]))
+        return cls(base, axes, int(data["seeds"]), int(data["steps"]), int(data["chunk_size"]),
+                   int(data.get("w1_samples", 1000)))
 
 
 def _jsonable(name: str, value):
@@ -114,7 +118,7 @@ def _tupled(config: dict) -> dict:
 
 
 def make_spec(base: TrainConfig, axes: list[tuple[str, list]], seeds: int = 1,
-              steps: int = 2000, chunk_size: int = DEFAULT_CHUNK,
+              steps: int = 2000, chunk_size: int = DEFAULT_CHUNK, w1_samples: int = 1000,
               confirmed: bool = False) -> SweepSpec:
     """A validated spec; a ConfigError (one sentence naming the field) otherwise.
 
@@ -145,7 +149,8 @@ def make_spec(base: TrainConfig, axes: list[tuple[str, list]], seeds: int = 1,
     _check_count("seeds", seeds, 1, MAX_SEEDS)
     _check_count("steps", steps, 1, 10_000_000)
     _check_count("chunk_size", chunk_size, 1, DEFAULT_CHUNK)
-    spec = SweepSpec(base, tuple(clean), seeds, steps, chunk_size)
+    _check_count("w1_samples", w1_samples, 0, 2500)
+    spec = SweepSpec(base, tuple(clean), seeds, steps, chunk_size, w1_samples)
     n = spec.n_runs
     if n > MAX_RUNS:
         raise ConfigError(f"sweep: {n:,} runs is more than the {MAX_RUNS:,} a sweep can hold; "
@@ -202,9 +207,11 @@ def run_verdict(metrics: dict, status: str) -> str | None:
 
 
 # ---------------------------------------------------------------------- training a chunk
-def run_chunk(configs: list[dict], steps: int) -> list[dict]:
+def run_chunk(configs: list[dict], steps: int, w1_samples: int = 1000) -> list[dict]:
     """Train one chunk (run configs as TrainConfig.to_dict()) as one batched Group for `steps`
-    iterations; each run's result, in order. A pure function of its arguments: every backend
+    iterations; each run's result, in order (final metrics on 2,500 samples, as `train`; exact
+    W1 on `w1_samples` of them: the Hungarian algorithm takes up to a second at 1,000 on a
+    collapsed G, often more than a short run's training). A pure function of its arguments: every backend
     calls exactly this, so results agree across backends."""
     from .batched import Group
 
@@ -216,17 +223,17 @@ def run_chunk(configs: list[dict], steps: int) -> list[dict]:
     group.step(steps)
     results = []
     for member in group.members:
-        metrics = member.final_metrics()
+        metrics = member.final_metrics(w1_samples=w1_samples)
         results.append({"iterations": member.iteration, "status": member.status,
                         "verdict": run_verdict(metrics, member.status),
                         "metrics": metrics, "last": member.history.last()})
     return results
 
 
-def chunk_task(spec: SweepSpec, chunk: list[int]) -> tuple[list[dict], int]:
-    """(the configs of the chunk's runs, steps): the arguments of run_chunk, all plain data."""
+def chunk_task(spec: SweepSpec, chunk: list[int]) -> tuple[list[dict], int, int]:
+    """The arguments of run_chunk for `chunk`, all plain data."""
     configs = spec.run_configs()
-    return [configs[i].to_dict() for i in chunk], spec.steps
+    return [configs[i].to_dict() for i in chunk], spec.steps, spec.w1_samples
 
 
 # ---------------------------------------------------------------------- results

@@ -31,8 +31,9 @@ BACKENDS = ("local", "ray")
 PACKAGE_DIR = str(Path(__file__).resolve().parent)
 
 
-def _task(chunk_id: int, configs: list[dict], steps: int) -> tuple[int, list[dict]]:
-    return chunk_id, run_chunk(configs, steps)
+def _task(chunk_id: int, configs: list[dict], steps: int, w1_samples: int
+          ) -> tuple[int, list[dict]]:
+    return chunk_id, run_chunk(configs, steps, w1_samples)
 
 
 def _task_args(args: tuple) -> tuple[int, list[dict]]:
@@ -60,7 +61,7 @@ class LocalBackend:
 
     def run(self, tasks: list[tuple], stop: threading.Event | None = None
             ) -> Iterator[tuple[int, list[dict]]]:
-        """(chunk_id, results) for each task (chunk_id, configs, steps), as each finishes;
+        """(chunk_id, results) for each task (chunk_id, *run_chunk's arguments), as each finishes;
         returns early (dropping the chunks under way) once `stop` is set."""
         if self.workers == 0 or not tasks:
             for task in tasks:

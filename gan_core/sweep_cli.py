@@ -60,6 +60,9 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--chunk-size", type=int, default=DEFAULT_CHUNK,
                         help=f"most runs trained as one batched pass (1..{DEFAULT_CHUNK}, "
                              f"default {DEFAULT_CHUNK}); part of the sweep: results depend on it")
+    parser.add_argument("--w1-samples", type=int, default=1000,
+                        help="exact W1 of the final metrics on this many samples (0..2500, "
+                             "default 1000 as `train`; 0 skips it: it can take a second a run)")
     parser.add_argument("--out", default="sweep.json",
                         help="results file, rewritten as chunks finish (default: sweep.json)")
     parser.add_argument("--json", action="store_true", help="print the results as one JSON "
@@ -82,7 +85,8 @@ def sweep_command(args) -> int:
     if both:
         raise ConfigError(f"--set {both[0]}: it is also an axis; give it in one place")
     spec = make_spec(TrainConfig().replace(**base), axes, seeds=args.seeds, steps=args.steps,
-                     chunk_size=args.chunk_size, confirmed=args.yes)
+                     chunk_size=args.chunk_size, w1_samples=args.w1_samples,
+                     confirmed=args.yes)
     done = _previous_runs(args.out, spec, args.resume)
     backend = make_backend(args.backend, args.address, args.workers)
     start = time.perf_counter()
