@@ -11,8 +11,10 @@ the calling process (tests, one-core machines).
 
 Ray: each chunk is a Ray task of one CPU, on a local Ray instance (started, and stopped
 again, by the backend) or on a running cluster at `address` (Ray's own address forms:
-"host:port", "ray://host:10001", "auto"). The task ships this package to the cluster
-(runtime_env py_modules), so the nodes need only torch, numpy and scipy installed.
+"host:port", "ray://host:10001", "auto"). Connecting, the backend ships this package to the job (runtime_env py_modules),
+so a cluster's nodes need only torch, numpy and scipy installed. A process that connected to
+Ray itself keeps its connection, and its workers must be able to import gan_core (true on
+this machine's own Ray instance, whose workers share the driver's environment).
 """
 from __future__ import annotations
 
@@ -116,12 +118,13 @@ class RayBackend:
             return                              # someone (a test, the app) already connected
         if address:
             _check_reachable(address)
+        ship = {"py_modules": [PACKAGE_DIR]}      # this code, to every node of the job
         try:
             if address:
-                ray.init(address=address, log_to_driver=False)
+                ray.init(address=address, runtime_env=ship, log_to_driver=False)
             else:
                 ray.init(num_cpus=num_cpus or os.cpu_count() or 1, include_dashboard=False,
-                         log_to_driver=False)
+                         runtime_env=ship, log_to_driver=False)
         except (ConnectionError, RuntimeError, ValueError, TimeoutError) as err:
             first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
             raise ConfigError(f"--address {address or '(local)'}: cannot connect to a Ray "
@@ -130,8 +133,7 @@ class RayBackend:
     def run(self, tasks: list[tuple], stop: threading.Event | None = None
             ) -> Iterator[tuple[int, list[dict]]]:
         ray = self.ray
-        remote = ray.remote(num_cpus=1, max_retries=1)(_task).options(
-            runtime_env={"py_modules": [PACKAGE_DIR], "env_vars": {"OMP_NUM_THREADS": "1"}})
+        remote = ray.remote(num_cpus=1, max_retries=1)(_task)
         self._pending = {remote.remote(*task): task[0] for task in tasks}
         try:
             while self._pending and not (stop is not None and stop.is_set()):
