@@ -207,12 +207,15 @@ def run_verdict(metrics: dict, status: str) -> str | None:
 
 
 # ---------------------------------------------------------------------- training a chunk
-def run_chunk(configs: list[dict], steps: int, w1_samples: int = 1000) -> list[dict]:
+def run_chunk(configs: list[dict], steps: int, w1_samples: int = 1000,
+              stop=None) -> list[dict] | None:
     """Train one chunk (run configs as TrainConfig.to_dict()) as one batched Group for `steps`
     iterations; each run's result, in order (final metrics on 2,500 samples, as `train`; exact
     W1 on `w1_samples` of them: the Hungarian algorithm takes up to a second at 1,000 on a
     collapsed G, often more than a short run's training). A pure function of its arguments: every backend
-    calls exactly this, so results agree across backends."""
+    calls exactly this, so results agree across backends. `stop` (a threading.Event, for
+    training in the caller's process) is checked every 50 iterations: once set, the chunk is
+    abandoned and None returned."""
     from .batched import Group
 
     configs = [TrainConfig.from_dict(_tupled(c)) for c in configs]
@@ -220,7 +223,11 @@ def run_chunk(configs: list[dict], steps: int, w1_samples: int = 1000) -> list[d
     variants = [{f: getattr(c, f) for f in FIELD_NAMES if getattr(c, f) != getattr(base, f)}
                 for c in configs]
     group = Group(base, variants, record_every=steps)    # records only at the start and end
-    group.step(steps)
+    while group.iteration < steps:
+        if stop is not None and stop.is_set():
+            return None
+        if not group.step(min(50, steps - group.iteration)):
+            break                                        # every run has diverged
     results = []
     for member in group.members:
         metrics = member.final_metrics(w1_samples=w1_samples)

@@ -66,10 +66,11 @@ class LocalBackend:
         """(chunk_id, results) for each task (chunk_id, *run_chunk's arguments), as each finishes;
         returns early (dropping the chunks under way) once `stop` is set."""
         if self.workers == 0 or not tasks:
-            for task in tasks:
-                if stop is not None and stop.is_set():
+            for chunk_id, *args in tasks:
+                results = run_chunk(*args, stop=stop)
+                if results is None:                      # stopped midway
                     return
-                yield _task(*task)
+                yield chunk_id, results
             return
         import multiprocessing
 

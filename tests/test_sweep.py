@@ -226,9 +226,9 @@ def test_a_killed_sweep_keeps_its_finished_runs_and_resume_completes_it(tmp_path
     import gan_core.sweep_backends as backends
     real = backends.run_chunk
 
-    def counting(configs, steps, w1_samples):
+    def counting(configs, steps, w1_samples, **kwargs):
         trained.append(configs[0]["lr_g"])
-        return real(configs, steps, w1_samples)
+        return real(configs, steps, w1_samples, **kwargs)
 
     backends.run_chunk = counting
     try:
