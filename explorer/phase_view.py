@@ -203,9 +203,11 @@ def _first(value):
 
 
 def live_link(config: TrainConfig) -> str:
-    """The Live page's URL for `config`: its settings in the query, as links.py writes them."""
+    """The Live page's URL for `config`: its settings in the query, as links.py writes them.
+    Live is the app's default page, which Streamlit serves at the app's root (not at /live),
+    so the link is relative to the root: "./?lr_d=0.003&..." from /phase."""
     query = links.query_from_config(config)
-    return "live" + ("?" + urlencode(query) if query else "")
+    return "./" + ("?" + urlencode(query) if query else "")
 
 
 def _cell_panel(spec: SweepSpec, cell: dict) -> None:

@@ -88,7 +88,7 @@ def test_a_sweep_fills_the_diagram_and_a_cell_links_to_its_live_run():
     at.run()
     (link,) = at.get("link_button")
     url = urlparse(link.proto.url)
-    assert url.path == "live"
+    assert url.path == "./"                              # Live: the app's default page
     query = {k: v[0] for k, v in parse_qs(url.query).items()}
     assert query["lr_d"] == "0.003" and query["lr_g"] == "0.002"  # cell 3: x 3e-3, y 2e-3
     assert query["loss"] == "hinge" and query["g_width"] == "8"
