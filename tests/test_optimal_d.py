@@ -6,7 +6,7 @@ from scipy.stats import multivariate_normal
 
 from gan_core.config import TrainConfig
 from gan_core.distributions import make_distribution
-from gan_core.optimal_d import optimal_d, optimal_d_of, scott_bandwidth
+from gan_core.optimal_d import optimal_d, optimal_d_at, optimal_d_of, scott_bandwidth
 from gan_core.training import Trainer
 
 GRID = np.linspace(-3, 3, 25)
@@ -54,10 +54,8 @@ def test_gap_is_zero_for_d_star_itself_and_grows_for_a_blind_d():
     real, fake = rng.normal(0, 1, (500, 2)), rng.normal(2, 1, (500, 2))
     h = scott_bandwidth(fake)
     star = optimal_d(data, fake, GRID, GRID)
-    real_star, fake_star = (optimal_d(data, fake, x[:, 0], x[:, 1], bandwidth=h)
-                            for x in (real, fake))
-    d_real = np.diag(real_star.surface)                  # D* at the samples themselves
-    d_fake = np.diag(fake_star.surface)
+    d_real, _ = optimal_d_at(real, data, fake, bandwidth=h)     # D* at the samples themselves
+    d_fake, _ = optimal_d_at(fake, data, fake, bandwidth=h)
     exact = optimal_d(data, fake, GRID, GRID, real=real, d_real=d_real, d_fake=d_fake)
     assert star.bandwidth == pytest.approx(h) and exact.gap == pytest.approx(0.0, abs=1e-12)
     blind = optimal_d(data, fake, GRID, GRID, real=real, d_real=np.full(500, 0.5),
