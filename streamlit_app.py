@@ -1,25 +1,24 @@
 """GAN dynamics explorer: `streamlit run streamlit_app.py`. Thin: page setup and routing."""
 import streamlit as st
 
-from explorer import compare_view, controls, dirac_view, lecture_view, links, live, session
+from explorer import (compare_view, controls, dirac_view, lecture_view, links, live, session,
+                      state, tuning)
 from explorer import phase_view
 
-st.set_page_config(page_title="GAN dynamics explorer", page_icon="🎯", layout="wide")
+tuning.tune_process()
+st.set_page_config(page_title="GAN dynamics explorer", page_icon="🎯", layout="wide",
+                   initial_sidebar_state="collapsed" if state.flags().present else "auto")
+if state.flags().present:
+    state.projector_css()
 
 
 def live_page() -> None:
-    query = st.query_params.to_dict()
-    if "trainer" not in st.session_state:
-        config, problems = links.config_from_query(query)
-        session.init(config, notice=" ".join(problems))
-    session.before_widgets()
-    error_slot = controls.sidebar(classroom=links.flag(query, "classroom"))
-    session.apply_config()
-    controls.show_config_error(error_slot)
+    flags = state.flags()
+    controls.sidebar(classroom=flags.classroom)
     links.write_query(session.trainer().config)
-    if not links.flag(query, "present"):
+    if not flags.present:
         st.markdown("## GAN dynamics explorer")
-    live.page(present=links.flag(query, "present"))
+    live.page(present=flags.present)
 
 
 pages = [

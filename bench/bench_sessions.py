@@ -7,8 +7,9 @@ sessions) against one local `streamlit run` server, each with its own seed in th
 Checks that there is no cross-talk: every page keeps its own seed (URL and Seed widget), every
 counter advances on its own, and pausing one session half-way freezes its counter while the
 others keep going. Measures, per session, the frames per second the page shows (changes of the
-main figure's title "iteration N · loss" and of the status line "Iteration N · ...") and the
-training iterations per second; and the server's CPU use and thread count meanwhile.
+main figure's title "iteration N · loss" and of the player's status line "Iteration N · ...")
+and the training iterations per second; and the server's CPU use and thread count meanwhile
+(each playing session trains on a thread of its own, see explorer/stream.py).
 
 Timings are recorded in each page by a MutationObserver (timestamps of every change), so
 polling from this script does not slow the pages. Needs Debian's chromium and playwright (as
@@ -17,7 +18,6 @@ the browser tests: `apt-get install chromium`); never `playwright install`.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import shutil
@@ -25,13 +25,11 @@ import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # the harness's flags, plus: N users each look at their own foreground tab, so no page may be
 # throttled as a background one (that would cap the app's fragment timer at ~1 Hz)
@@ -48,9 +46,9 @@ RECORDER = """
 () => {
   window.__frames = [];
   const read = () => {
-    const s = document.querySelector('.st-key-status_line');
+    const s = document.querySelector('.gx-player .gx-status');
     let title = '';
-    for (const t of document.querySelectorAll('.js-plotly-plot .gtitle')) {
+    for (const t of document.querySelectorAll('.gx-player .gtitle')) {
       if (t.textContent.startsWith('iteration')) { title = t.textContent; break; }
     }
     return [s ? s.textContent : '', title];   // textContent: no forced layout
@@ -65,47 +63,6 @@ RECORDER = """
     }
   }).observe(document.body, {subtree: true, childList: true, characterData: true});
 }
-"""
-
-
-# The app's own entry point, run with the live view's tick parts timed (server side): training
-# (explorer.live.advance) and frame building (explorer.live.main_frame), one JSON line per
-# tick: [seed, start time, training s, frame s, iterations done, torch threads]. Written to a temp dir and run
-# with cwd = the project, so .streamlit/config.toml applies as for `streamlit run`.
-TIMED_APP = """
-import json, sys, time
-sys.path.insert(0, {root!r})
-import streamlit as st
-import torch
-import explorer.live as live
-
-if not getattr(live, "_bench_timed", False):
-    live._bench_timed = True
-    _log = open({timing!r}, "a", buffering=1)
-    _advance, _main_frame = live.advance, live.main_frame
-
-    def advance():
-        ss = st.session_state
-        before = live.session.trainer().iteration
-        start = time.perf_counter()
-        _advance()
-        ss._bench = [time.time(), time.perf_counter() - start,
-                     live.session.trainer().iteration - before]
-
-    def main_frame(trainer, *args, **kwargs):
-        start = time.perf_counter()
-        out = _main_frame(trainer, *args, **kwargs)
-        tick = st.session_state.get("_bench")
-        if tick and tick[2]:
-            _log.write(json.dumps([trainer.config.seed, tick[0], tick[1],
-                                   time.perf_counter() - start, tick[2],
-                                   torch.get_num_threads()]) + "\\n")
-        st.session_state._bench = None
-        return out
-
-    live.advance, live.main_frame = advance, main_frame
-
-exec(compile(open({app!r}).read(), {app!r}, "exec"))
 """
 
 
@@ -168,7 +125,7 @@ def number(pattern: re.Pattern, text: str) -> int | None:
 
 
 def iteration(page) -> int:
-    value = number(ITERATION, page.locator(".st-key-status_line").first.inner_text())
+    value = number(ITERATION, page.locator(".gx-player .gx-status").first.inner_text())
     assert value is not None, "no iteration counter on the page"
     return value
 
@@ -190,35 +147,6 @@ def analyse(frames: list, start_ms: float, end_ms: float) -> dict:
             "gap_max_ms": max(gaps) if gaps else float("nan")}
 
 
-def report_server_ticks(timing: Path, seeds: list, t0: float, t1: float) -> None:
-    """Server-side view: ticks each session ran, their cost against the timer period."""
-    from explorer.live import TICK_SECONDS
-
-    ticks = [json.loads(line) for line in timing.read_text().splitlines() if line.strip()]
-    ticks = [t for t in ticks if t0 <= t[1] <= t1]
-    if not ticks:
-        print("server ticks: none recorded")
-        return
-    print(f"\nserver side (timer period {1e3 * TICK_SECONDS:.0f} ms): ticks run per session "
-          f"and what one costs")
-    print(f"{'seed':>6} {'ticks/s':>7} {'train ms':>8} {'frame ms':>8} {'interval ms':>11}")
-    busy = 0.0
-    for seed in seeds:
-        own = sorted((t for t in ticks if t[0] == seed), key=lambda t: t[1])
-        if not own:
-            continue
-        intervals = [1e3 * (b[1] - a[1]) for a, b in zip(own, own[1:])]
-        busy += sum(t[2] + t[3] for t in own)
-        rate = 1e3 / statistics.mean(intervals) if intervals else float("nan")
-        print(f"{seed:>6} {rate:>7.2f} "
-              f"{1e3 * statistics.mean(t[2] for t in own):>8.0f} "
-              f"{1e3 * statistics.mean(t[3] for t in own):>8.0f} "
-              f"{statistics.median(intervals) if intervals else float('nan'):>11.0f}")
-    print(f"ticks in flight at once, on average: {busy / (t1 - t0):.1f} (sum of tick times / "
-          f"wall time; serialising and sending come on top); torch threads seen in the "
-          f"ticks: {sorted({t[5] for t in ticks})}")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=8)
@@ -234,12 +162,7 @@ def main() -> None:
         sys.exit("needs playwright (pip install playwright) and Debian's chromium")
 
     Path(args.log).parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix="bench_sessions_"))
-    timing = tmp / "ticks.jsonl"
-    timing.touch()
-    (tmp / "timed_app.py").write_text(TIMED_APP.format(
-        root=str(ROOT), timing=str(timing), app=str(ROOT / "streamlit_app.py")))
-    proc, url = start_server(Path(args.log), str(tmp / "timed_app.py"))
+    proc, url = start_server(Path(args.log))
     print(f"server pid {proc.pid} at {url}; {os.cpu_count()} cores; load average "
           f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     seeds = [args.first_seed + i for i in range(args.sessions)]
@@ -255,13 +178,13 @@ def main() -> None:
                 page.goto(f"{url}/?seed={seed}")
                 pages.append(page)
             for page in pages:
-                page.wait_for_selector(".js-plotly-plot")
+                page.wait_for_selector(".gx-player .js-plotly-plot")
                 page.wait_for_selector("[data-test-script-state='notRunning']")
             threads_idle = threads(proc.pid)
             for page in pages:
                 page.evaluate(RECORDER)
             for page in pages:
-                page.locator(".st-key-playback button", has_text="Play").click()
+                page.locator(".st-key-live_playback button", has_text="Play").click()
             # measure from the moment every session is playing and has drawn a frame
             for page in pages:
                 deadline = time.time() + 120
@@ -278,7 +201,7 @@ def main() -> None:
             if check_pause:
                 # cross-talk: pause session 0 only; its counter must freeze, the others go on
                 frozen = pages[0]
-                frozen.locator(".st-key-playback button", has_text="Pause").click()
+                frozen.locator(".st-key-live_playback button", has_text="Pause").click()
                 frozen.wait_for_selector("[data-test-script-state='notRunning']")
                 time.sleep(1.0)
                 frozen_at = iteration(frozen)
@@ -317,7 +240,7 @@ def main() -> None:
                 rows.append((i, seed, page.url.split("?")[-1], seed_widget, iteration(page),
                              stats))
             for page in pages[1 if check_pause else 0:]:
-                page.locator(".st-key-playback button", has_text="Pause").click()
+                page.locator(".st-key-live_playback button", has_text="Pause").click()
             browser.close()
     finally:
         proc.terminate()
@@ -345,8 +268,6 @@ def main() -> None:
           f"{chrome_cpu / wall:.0%} of one core")
     print("no cross-talk: every session kept its seed, counters independent"
           if not problems else "PROBLEMS:\n  " + "\n  ".join(problems))
-    report_server_ticks(timing, seeds, wall0, wall_end)
-    shutil.rmtree(tmp, ignore_errors=True)
     log_text = Path(args.log).read_text(errors="replace")
     if "Traceback" in log_text:
         print(f"server log has a traceback: see {args.log}")

@@ -1,19 +1,19 @@
 """The sidebar: every TrainConfig setting as a widget, grouped as a user thinks of them.
 
-Widgets only hold values (keyed `cfg_<field>`); explorer.session turns them into a config.
-Continuous values are free number inputs: the config validator, not the widget, decides what is
-allowed, and its message is shown next to the controls.
+Widgets only display and edit values (keyed `cfg_<field>`) that live in the Live page's state
+(explorer.session); the session turns them into a config. Every number is a free number input:
+the config validator, not the widget, decides what is allowed, and all its messages are shown
+above the controls at once.
 """
 from __future__ import annotations
 
-import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
 
 from gan_core import config as C
-from gan_core.points import read_points
+from gan_core.points import MAX_COORDINATE, MAX_POINTS_FILE_BYTES, read_points
 
-from . import session
+from . import session, state
+from .player import canvas
 from gan_draw.figures import LAYERS
 
 K = session.widget_key
@@ -22,89 +22,97 @@ LAYER_LABELS = {"surface": "D surface", "contour": "decision contour", "real": "
                 "manifold": "G manifold (latent grid)"}
 
 
-def _on_dataset_change() -> None:
-    """A new dataset brings its own noise level (a ring's 0.01 would starve a Gaussian)."""
-    st.session_state[K("std")] = C.DEFAULT_STD[st.session_state[K("dataset")]]
-
-
 def data_controls() -> None:
-    st.selectbox("Dataset", C.DATASETS, key=K("dataset"), on_change=_on_dataset_change)
+    st.selectbox("Dataset", C.DATASETS, key=K("dataset"), persist_state="session", on_change=session.dataset_changed)
     dataset = st.session_state[K("dataset")]
     if dataset == "ring":
         c1, c2 = st.columns(2)
-        c1.number_input("Modes", min_value=1, max_value=64, step=1, key=K("n_modes"))
-        c2.number_input("Radius", step=0.5, format="%.2f", key=K("radius"))
+        c1.number_input("Modes", step=1, key=K("n_modes"), persist_state="session")
+        c2.number_input("Radius", step=0.5, format="%.2f", key=K("radius"), persist_state="session")
     elif dataset == "grid":
         c1, c2 = st.columns(2)
-        c1.number_input("Modes per side", min_value=1, max_value=12, step=1,
-                        key=K("grid_size"))
-        c2.number_input("Spacing", step=0.5, format="%.2f", key=K("spacing"))
+        c1.number_input("Modes per side", step=1, key=K("grid_size"), persist_state="session")
+        c2.number_input("Spacing", step=0.5, format="%.2f", key=K("spacing"), persist_state="session")
     elif dataset == "custom":
         custom_points_controls()
     if dataset != "checkerboard":
-        st.number_input("Noise std", step=0.01, format="%.3f", key=K("std"))
-    st.number_input("Seed", min_value=0, max_value=2**31 - 2, step=1, key=K("seed"))
+        st.number_input("Noise std", step=0.01, format="%.3f", key=K("std"), persist_state="session")
+    st.number_input("Seed", step=1, key=K("seed"), persist_state="session")
+
+
+DEFAULT_POINTS = ((-1.0, 0.0), (1.0, 0.0), (0.0, 1.0))
 
 
 def custom_points_controls() -> None:
-    """Custom data: upload a CSV/.npy, or type points, one `x, y` per line."""
-    ss = st.session_state
-    points = ss.get("custom_points") or ((-1.0, 0.0), (1.0, 0.0), (0.0, 1.0))
-    if ss.get("custom_points") is None:
-        ss.custom_points = points
+    """Custom data: upload a CSV/.npy, draw on a canvas, or type points, one `x, y` per line.
+    The points live in the Live state's values; the text box shows them (or what was typed,
+    with its error, until it reads)."""
+    live_state = session.live()
+    values = live_state.values
+    if not values.get("custom_points"):
+        values["custom_points"] = DEFAULT_POINTS
+    if not live_state.points_text:
+        live_state.points_text = _points_text(values["custom_points"])
     upload = st.file_uploader("Points file (CSV x,y or .npy)", type=["csv", "txt", "npy"],
-                              key="custom_upload")
-    if upload is not None and ss.get("custom_upload_id") != upload.file_id:
-        ss.custom_upload_id = upload.file_id
+                              key="custom_upload", max_upload_size=MAX_POINTS_FILE_BYTES >> 20,
+                              help=f"At most {MAX_POINTS_FILE_BYTES >> 20} MB, "
+                                   f"{C.MAX_CUSTOM_POINTS:,} points, coordinates within "
+                                   f"±{MAX_COORDINATE:g}")
+    if upload is not None and live_state.upload_id != upload.file_id:
+        live_state.upload_id = upload.file_id
         try:
-            ss.custom_points = read_points(upload.getvalue())
-            ss.custom_text = _points_text(ss.custom_points)
+            set_points(read_points(upload.getvalue()))
         except C.ConfigError as err:
             st.error(str(err))
-    draw_canvas()
-    if "custom_text" not in ss:
-        ss.custom_text = _points_text(ss.custom_points)
-    st.text_area("Points (x, y per line)", key="custom_text", height=120,
-                 on_change=_on_points_typed)
-    if ss.get("custom_text_error"):
-        st.error(ss.custom_text_error)
-    st.caption(f"{len(ss.custom_points)} point(s); each becomes a mode.")
+    if st.button("Draw points…", icon=":material/draw:", key="custom_draw",
+                 help="A large canvas: click to add or remove points, box or lasso to add many"):
+        draw_dialog()
+    key = text_key(live_state)
+    state.bind(key, live_state.points_text)
+    st.text_area("Points (x, y per line)", key=key, height=120, on_change=_on_points_typed)
+    if live_state.points_error:
+        st.error(live_state.points_error)
+    st.caption(f"{len(values['custom_points'])} point(s); each becomes a mode.")
+
+
+def text_key(live_state) -> str:
+    """The points text box's key: a new one whenever the points come from elsewhere (a file,
+    the canvas), so the box shows them instead of what the browser still holds."""
+    return f"custom_text_{live_state.points_version}"
+
+
+def set_points(points) -> None:
+    """New custom points from a file or the canvas: the text box follows."""
+    live_state = session.live()
+    live_state.values["custom_points"] = tuple(points)
+    live_state.points_text = _points_text(points)
+    live_state.points_error = ""
+    live_state.points_version += 1
 
 
 CANVAS_EXTENT, CANVAS_STEPS = 4.0, 33
 
 
+@st.dialog("Draw the custom points", width="large", on_dismiss="rerun")
+def draw_dialog() -> None:
+    draw_canvas()
+
+
 def draw_canvas() -> None:
-    """Draw by clicking: a click (or a box/lasso) on empty space adds points there, a click on
-    a point removes it. The clickable targets are a fine invisible grid."""
-    ss = st.session_state
-    axis = np.linspace(-CANVAS_EXTENT, CANVAS_EXTENT, CANVAS_STEPS)
-    gx, gy = np.meshgrid(axis, axis)
-    points = np.asarray(ss.custom_points, dtype=float).reshape(-1, 2)
-    fig = go.Figure(dict(
-        data=[dict(type="scatter", mode="markers", x=gx.ravel(), y=gy.ravel(),
-                   marker=dict(size=7, color="rgba(0,0,0,0.04)"), hoverinfo="x+y",
-                   name="add"),
-              dict(type="scatter", mode="markers", x=points[:, 0], y=points[:, 1],
-                   marker=dict(size=9, color="#1b7837"), name="points", hoverinfo="x+y")],
-        layout=dict(height=260, margin=dict(l=10, r=10, t=10, b=10), showlegend=False,
-                    dragmode="select", template="none",
-                    xaxis=dict(range=[-CANVAS_EXTENT - 0.3, CANVAS_EXTENT + 0.3],
-                               showgrid=True, zeroline=True, fixedrange=True),
-                    yaxis=dict(range=[-CANVAS_EXTENT - 0.3, CANVAS_EXTENT + 0.3],
-                               scaleanchor="x", showgrid=True, zeroline=True,
-                               fixedrange=True))))
-    event = st.plotly_chart(fig, key="custom_canvas", on_select="rerun",
-                            selection_mode=("points", "box", "lasso"),
-                            config={"displayModeBar": False})
-    picked = [(round(p["x"], 3), round(p["y"], 3), p.get("curve_number", 0))
-              for p in (event.selection.points if event else [])]
-    if picked and picked != ss.get("canvas_done"):
-        ss.canvas_done = picked
-        ss.custom_points = edited_points(ss.custom_points, picked)
-        ss.custom_text = _points_text(ss.custom_points)
-    st.caption("Click empty space to add a point, click a point to remove it; "
-               "box or lasso to add many.")
+    """Draw by clicking: a click on empty space adds a point there, a click on a point
+    removes it, a box or lasso adds points on a fine grid inside it."""
+    points = session.live().values["custom_points"]
+    canvas("custom_canvas", points, CANVAS_EXTENT, CANVAS_STEPS, _on_canvas_edit)
+    st.caption(f"{len(points)} point(s). Click empty space to add a point, click a point to "
+               "remove it; box or lasso to add many. Close this window when done.")
+
+
+def _on_canvas_edit() -> None:
+    edit = (st.session_state.get("custom_canvas") or {}).get("edit") or {}
+    picked = ([(x, y, 0) for x, y in edit.get("add", [])]
+              + [(x, y, 1) for x, y in edit.get("remove", [])])
+    if picked:
+        set_points(edited_points(session.live().values["custom_points"], picked))
 
 
 def edited_points(points, picked) -> tuple:
@@ -118,12 +126,13 @@ def edited_points(points, picked) -> tuple:
 
 
 def _on_points_typed() -> None:
-    ss = st.session_state
+    live_state = session.live()
+    live_state.points_text = st.session_state[text_key(live_state)]
     try:
-        ss.custom_points = read_points(ss.custom_text.encode())
-        ss.custom_text_error = ""
+        live_state.values["custom_points"] = read_points(live_state.points_text.encode())
+        live_state.points_error = ""
     except C.ConfigError as err:
-        ss.custom_text_error = str(err)
+        live_state.points_error = str(err)
 
 
 def _points_text(points) -> str:
@@ -131,94 +140,83 @@ def _points_text(points) -> str:
 
 
 def objective_controls() -> None:
-    st.selectbox("Loss", C.LOSSES, key=K("loss"),
+    st.selectbox("Loss", C.LOSSES, key=K("loss"), persist_state="session",
                  help="minimax: the saturating generator loss of Goodfellow et al. 2014")
     loss = st.session_state[K("loss")]
     if loss == "wgan":
-        st.number_input("Weight clip", step=0.005, format="%.3f", key=K("clip"))
+        st.number_input("Weight clip", step=0.005, format="%.3f", key=K("clip"), persist_state="session")
     if loss == "wgan-gp":
-        st.number_input("Gradient penalty λ", step=0.1, format="%.2f", key=K("gp_weight"))
+        st.number_input("Gradient penalty λ", step=0.1, format="%.2f", key=K("gp_weight"), persist_state="session")
     c1, c2 = st.columns(2)
-    c1.number_input("R1 γ (real)", step=0.1, format="%.2f", key=K("r1"))
-    c2.number_input("R2 γ (fake)", step=0.1, format="%.2f", key=K("r2"))
-    st.number_input("Instance noise σ", step=0.05, format="%.2f", key=K("instance_noise"))
+    c1.number_input("R1 γ (real)", step=0.1, format="%.2f", key=K("r1"), persist_state="session")
+    c2.number_input("R2 γ (fake)", step=0.1, format="%.2f", key=K("r2"), persist_state="session")
+    st.number_input("Instance noise σ", step=0.05, format="%.2f", key=K("instance_noise"), persist_state="session")
 
 
 def training_controls() -> None:
     c1, c2 = st.columns(2)
-    c1.number_input("k (D steps)", min_value=1, max_value=100, step=1, key=K("k"))
-    c2.number_input("k_G (G steps)", min_value=1, max_value=100, step=1, key=K("k_g"))
+    c1.number_input("k (D steps)", step=1, key=K("k"), persist_state="session")
+    c2.number_input("k_G (G steps)", step=1, key=K("k_g"), persist_state="session")
     c1, c2 = st.columns(2)
-    c1.number_input("lr D", step=1e-4, format="%.5f", key=K("lr_d"))
-    c2.number_input("lr G", step=1e-4, format="%.5f", key=K("lr_g"))
+    c1.number_input("lr D", step=1e-4, format="%.5f", key=K("lr_d"), persist_state="session")
+    c2.number_input("lr G", step=1e-4, format="%.5f", key=K("lr_g"), persist_state="session")
     c1, c2 = st.columns(2)
-    c1.selectbox("Optimizer D", C.OPTIMIZERS, key=K("opt_d"))
-    c2.selectbox("Optimizer G", C.OPTIMIZERS, key=K("opt_g"))
+    c1.selectbox("Optimizer D", C.OPTIMIZERS, key=K("opt_d"), persist_state="session")
+    c2.selectbox("Optimizer G", C.OPTIMIZERS, key=K("opt_g"), persist_state="session")
     optimizers = {st.session_state[K("opt_d")], st.session_state[K("opt_g")]}
     if "adam" in optimizers:
         c1, c2 = st.columns(2)
-        c1.number_input("Adam β1", step=0.05, format="%.2f", key=K("beta1"))
-        c2.number_input("Adam β2", step=0.001, format="%.3f", key=K("beta2"))
+        c1.number_input("Adam β1", step=0.05, format="%.2f", key=K("beta1"), persist_state="session")
+        c2.number_input("Adam β2", step=0.001, format="%.3f", key=K("beta2"), persist_state="session")
     if optimizers & {"sgd", "rmsprop"}:
-        st.number_input("Momentum", step=0.05, format="%.2f", key=K("momentum"))
-    st.select_slider("Batch size", options=[16, 32, 64, 128, 256, 512, 1024],
-                     key=K("batch_size"))
-    st.radio("Updates", C.UPDATES, key=K("updates"), horizontal=True)
+        st.number_input("Momentum", step=0.05, format="%.2f", key=K("momentum"), persist_state="session")
+    st.number_input("Batch size", step=32, key=K("batch_size"), persist_state="session",
+                    help="1 to 8,192 samples per update")
+    st.radio("Updates", C.UPDATES, key=K("updates"), persist_state="session", horizontal=True)
 
 
 def model_controls() -> None:
     c1, c2 = st.columns(2)
-    c1.number_input("Latent size", min_value=1, max_value=16, step=1, key=K("latent_dim"))
-    c2.selectbox("Latent", C.LATENTS, key=K("latent"))
+    c1.number_input("Latent size", step=1, key=K("latent_dim"), persist_state="session")
+    c2.selectbox("Latent", C.LATENTS, key=K("latent"), persist_state="session")
     c1, c2 = st.columns(2)
-    c1.number_input("G width", min_value=1, max_value=1024, step=16, key=K("g_width"))
-    c2.number_input("G depth", min_value=1, max_value=8, step=1, key=K("g_depth"))
+    c1.number_input("G width", step=16, key=K("g_width"), persist_state="session")
+    c2.number_input("G depth", step=1, key=K("g_depth"), persist_state="session")
     c1, c2 = st.columns(2)
-    c1.number_input("D width", min_value=1, max_value=1024, step=16, key=K("d_width"))
-    c2.number_input("D depth", min_value=1, max_value=8, step=1, key=K("d_depth"))
-    st.selectbox("Activation", C.ACTIVATIONS, key=K("activation"))
-    st.checkbox("Spectral norm on D", key=K("spectral_norm"))
-
-
-def display_defaults() -> None:
-    ss = st.session_state
-    ss.setdefault("layers", list(LAYERS))
-    ss.setdefault("grid", 50)
-    ss.setdefault("iters_per_frame", 20)
+    c1.number_input("D width", step=16, key=K("d_width"), persist_state="session")
+    c2.number_input("D depth", step=1, key=K("d_depth"), persist_state="session")
+    st.selectbox("Activation", C.ACTIVATIONS, key=K("activation"), persist_state="session")
+    st.checkbox("Spectral norm on D", key=K("spectral_norm"), persist_state="session")
 
 
 def display_controls() -> None:
-    display_defaults()
-    st.multiselect("Layers", LAYERS, key="layers", format_func=LAYER_LABELS.get)
-    st.slider("Surface resolution", 20, 120, step=10, key="grid")
-    st.slider("Iterations per frame", 1, 200, key="iters_per_frame",
+    st.multiselect("Layers", LAYERS, key="layers", persist_state="session", format_func=LAYER_LABELS.get)
+    st.slider("Surface resolution", 20, 120, step=10, key="grid", persist_state="session")
+    st.slider("Iterations per frame", 1, 200, key="iters_per_frame", persist_state="session",
               help="More trains faster; fewer animates more smoothly.")
 
 
-def sidebar(classroom: bool = False):
-    """All control groups (the basic ones only in classroom mode). Returns the slot, above
-    them, where a bad value's message goes."""
+def sidebar(classroom: bool = False) -> None:
+    """All control groups (the basic ones only in classroom mode), with every problem of the
+    values above them; the values are kept in the Live state whatever is drawn."""
+    live_state = session.live()
+    session.before_widgets(live_state)
     with st.sidebar:
         st.header("Controls")
-        error_slot = st.empty()
+        errors = st.container()
         with st.expander("Data", expanded=True):
             data_controls()
         with st.expander("Objective", expanded=True):
             objective_controls()
         with st.expander("Training", expanded=True):
             training_controls()
-        if classroom:
-            display_defaults()
-            return error_slot
-        with st.expander("Models"):
-            model_controls()
-        with st.expander("Display"):
-            display_controls()
-    return error_slot
-
-
-def show_config_error(slot) -> None:
-    """A bad value keeps the run going on its last good settings and says what is wrong."""
-    message = st.session_state.get("config_error")
-    if message:
-        slot.error(f"{message}. The run keeps its last valid settings.")
+        if not classroom:
+            with st.expander("Models"):
+                model_controls()
+            with st.expander("Display"):
+                display_controls()
+    session.after_widgets(live_state)
+    session.apply_config(live_state)
+    if live_state.errors:
+        errors.error("\n".join(f"- {e}" for e in live_state.errors)
+                     + "\n\nThe run keeps its last valid settings.")

@@ -59,10 +59,15 @@ def flag(query: dict, name: str) -> bool:
     return str(query.get(name, "")).lower() in ("1", "true", "yes", "on")
 
 
-def write_query(config: TrainConfig) -> None:
-    """Keep the page's URL equal to the run, so copying it shares the run; flags stay."""
+def write_query(config: TrainConfig | None = None, extra: dict | None = None) -> None:
+    """Keep the page's URL equal to what it shows, so copying it shares the run: the run's
+    settings (Live), `extra` (a lecture's scenario) and the session's flags, which survive
+    every trip to another page."""
+    from .state import write_flags
+
     current = st.query_params.to_dict()
-    wanted = {k: v for k, v in current.items() if k in FLAGS + ("scenario",)}
-    wanted.update(query_from_config(config))
+    wanted = write_flags({})
+    wanted.update(query_from_config(config) if config is not None else {})
+    wanted.update(extra or {})
     if wanted != current:
         st.query_params.from_dict(wanted)

@@ -40,9 +40,12 @@ COLOURS = ("verdict",) + SUMMARY_METRICS
 
 
 def live_config() -> TrainConfig:
-    """The Live page's current settings (its trainer's config), or the defaults."""
-    trainer = st.session_state.get("trainer")
-    return trainer.config if trainer is not None else TrainConfig()
+    """The Live page's current settings (its run's config), or the defaults if this session
+    has not opened Live. Reads the Live state without creating it."""
+    live = st.session_state.get("live")
+    if live is None:
+        return TrainConfig()
+    return live.playback.group.members[0].config
 
 
 @dataclass

@@ -1,8 +1,10 @@
-"""A browser session's run: its trainer, its play state and what changed, in st.session_state.
+"""The Live page's run and settings (explorer.state.LiveState) and what its controls do to them.
 
-Each session owns its Trainer (never cached across sessions). Widgets describe a TrainConfig;
-`apply_config` makes the running game match it: live settings apply in place, data or model
-changes start a new run and leave a notice saying so.
+The run is a Group of one (the same player, timeline and fork as Compare and Lecture). The
+sidebar's values live in `LiveState.values` (every TrainConfig field, as shown, possibly
+invalid); `apply_config` makes the run match them: live settings apply in place, data or model
+changes start a new run and leave a notice saying so, and bad values are all listed while the
+run keeps its last valid settings.
 """
 from __future__ import annotations
 
@@ -10,140 +12,149 @@ from dataclasses import fields
 
 import streamlit as st
 
-from gan_core.config import LIVE_FIELDS, ConfigError, TrainConfig
+from gan_core.batched import Group
+from gan_core.config import DEFAULT_STD, LIVE_FIELDS, TrainConfig, problems
 from gan_core.records import RecordError, load_run
 from gan_core.training import Trainer
+from gan_draw.figures import LAYERS
+
+from . import links, state
+from .player import Playback
+from .views import LiveView
 
 CONFIG_FIELDS = tuple(f.name for f in fields(TrainConfig))
+DISPLAY_KEYS = ("layers", "grid", "iters_per_frame")
 
 
 def widget_key(name: str) -> str:
     return f"cfg_{name}"
 
 
-def init(config: TrainConfig | None = None, notice: str = "") -> None:
-    """Create this session's run (once) and seed every config widget with its value."""
+def values_of(config: TrainConfig) -> dict:
+    """The sidebar's values for `config` (std resolved: the widget shows a number)."""
+    values = {name: getattr(config, name) for name in CONFIG_FIELDS}
+    values["std"] = config.resolved_std
+    return values
+
+
+def group_of(config: TrainConfig) -> Group:
+    return Group(config.resolved(), [{}], labels=[""])
+
+
+def live() -> state.LiveState:
+    """This session's Live state, made on first use from the page's link."""
     ss = st.session_state
-    if "trainer" in ss:
-        return
-    config = (config or TrainConfig()).resolved()
-    ss.notice = notice
-    ss.trainer = Trainer(config)
-    ss.playback = "pause"
-    ss.config_error = ""
-    ss.tick = {"iterations": 0, "seconds": 0.0, "rate": 0.0}
-    load_widgets(config)
-
-
-def load_widgets(config: TrainConfig) -> None:
-    """Set each widget's value from `config` (before the widgets are drawn)."""
-    for name in CONFIG_FIELDS:
-        if name != "custom_points":
-            st.session_state[widget_key(name)] = getattr(config, name)
-    st.session_state.custom_points = config.custom_points
-    st.session_state[widget_key("std")] = config.resolved_std
+    if "live" not in ss:
+        config, notes = links.config_from_query(st.query_params.to_dict())
+        playback = Playback("live", group_of(config), LiveView(), frame_every=20)
+        if notes:
+            playback.say("\n\n".join(notes))
+        ss.live = state.LiveState(values=values_of(config.resolved()), playback=playback,
+                                  layers=list(LAYERS))
+        load_widgets(ss.live)
+    return ss.live
 
 
 def trainer() -> Trainer:
-    return st.session_state.trainer
+    """The Live run's trainer (Compare starts from its settings)."""
+    return live().playback.group.members[0]
 
 
-def config_from_widgets() -> TrainConfig:
-    """The config the widgets describe; raises ConfigError naming the bad field."""
+# ---------------------------------------------------------------- widgets <-> values
+def load_widgets(live_state: state.LiveState) -> None:
+    """Set every sidebar widget from the state (before the widgets are drawn)."""
     ss = st.session_state
-    values = {name: ss[widget_key(name)] for name in CONFIG_FIELDS
-              if name != "custom_points" and widget_key(name) in ss}
-    values["custom_points"] = ss.get("custom_points")
+    for name, value in live_state.values.items():
+        if name != "custom_points":
+            ss[widget_key(name)] = value
+    for name in DISPLAY_KEYS:
+        ss[name] = getattr(live_state, name)
+
+
+def before_widgets(live_state: state.LiveState) -> None:
+    """Give back the widgets Streamlit dropped (not drawn on the last run: another page, or
+    a dataset that hides them), and settle the play state."""
+    for name, value in live_state.values.items():
+        if name != "custom_points":
+            state.bind(widget_key(name), value)
+    for name in DISPLAY_KEYS:
+        state.bind(name, getattr(live_state, name))
+
+
+def after_widgets(live_state: state.LiveState) -> None:
+    """Copy what the drawn widgets hold into the state."""
+    ss = st.session_state
+    for name in CONFIG_FIELDS:
+        if name != "custom_points" and widget_key(name) in ss:
+            live_state.values[name] = ss[widget_key(name)]
+    for name in DISPLAY_KEYS:
+        if name in ss:
+            setattr(live_state, name, ss[name])
+
+
+def wanted_values(live_state: state.LiveState) -> dict:
+    values = dict(live_state.values)
     if values.get("dataset") != "custom":
         values["custom_points"] = None
-    return TrainConfig(**values)
+    return values
 
 
-def apply_config() -> None:
-    """Make the run match the widgets: live changes in place, others restart the run."""
-    ss = st.session_state
-    try:
-        wanted = config_from_widgets()
-    except ConfigError as err:
-        ss.config_error = str(err)
+def apply_config(live_state: state.LiveState) -> None:
+    """Make the run match the values: live changes in place, others restart the run."""
+    values = wanted_values(live_state)
+    live_state.errors = problems(values)
+    if live_state.errors:
         return
-    ss.config_error = ""
-    current = trainer().config
+    wanted = TrainConfig(**values)
+    pb = live_state.playback
+    current = pb.group.members[0].config
     changed = {n for n in CONFIG_FIELDS if getattr(wanted, n) != getattr(current, n)}
     if not changed:
         return
     if changed <= LIVE_FIELDS:
-        trainer().update(**{n: getattr(wanted, n) for n in changed})
+        pb.group.update(0, **{n: getattr(wanted, n) for n in changed})
         return
-    restart(wanted)
+    pb.set_group(group_of(wanted))
     what = ", ".join(sorted(changed - LIVE_FIELDS))
-    ss.notice = f"Changed {what}: the run restarted from iteration 0."
+    pb.say(f"Changed {what}: the run restarted from iteration 0.")
 
 
-def restart(config: TrainConfig) -> None:
+def dataset_changed() -> None:
+    """A new dataset brings its own noise level (a ring's 0.01 would starve a Gaussian)."""
     ss = st.session_state
-    ss.trainer = Trainer(config.resolved())
-    ss.tick = {"iterations": 0, "seconds": 0.0, "rate": 0.0}
+    dataset = ss[widget_key("dataset")]
+    ss[widget_key("std")] = DEFAULT_STD[dataset]
+    live().values.update(dataset=dataset, std=DEFAULT_STD[dataset])
 
 
-# ---------------------------------------------------------------- playback
-# Play/Pause is a value widget (key "playback"), not a button: a button's click is a one-shot
-# trigger that can be lost when it races the live fragment's timer reruns; a value is resent
-# with every rerun, so Pause always lands.
-def is_running() -> bool:
-    return st.session_state.get("playback") == "play" and not trainer().status
+# ---------------------------------------------------------------- actions (button callbacks)
+def _paused(pb) -> None:
+    pb.pause()
+    st.session_state[f"{pb.prefix}_playback"] = pb.play
 
 
-def before_widgets() -> None:
-    """Settle the play state before the widgets are drawn (a diverged run cannot play)."""
-    ss = st.session_state
-    if ss.pop("pause_requested", False) or trainer().status:
-        ss.playback = "pause"
-
-
-def pause() -> None:
-    st.session_state.playback = "pause"
-
-
-def step_once() -> None:
-    pause()
-    trainer().step(1)
-
-
-def step_d() -> None:
-    pause()
-    trainer().step_d()
-
-
-def step_g() -> None:
-    pause()
-    trainer().step_g()
+def step(kind: str = "iteration") -> None:
+    pb = live().playback
+    pb.step(kind)
+    st.session_state[f"{pb.prefix}_playback"] = pb.play
 
 
 def reset() -> None:
     """Back to iteration 0 with the same seed: the same initial weights."""
-    pause()
-    restart(trainer().config)
-    st.session_state.notice = ""
+    pb = live().playback
+    _paused(pb)
+    pb.set_group(group_of(pb.group.members[0].config))
 
 
 def new_seed() -> None:
-    ss = st.session_state
-    pause()
-    seed = (trainer().config.seed + 1) % (2**31 - 1)
-    ss[widget_key("seed")] = seed
-    restart(trainer().config.replace(seed=seed))
-    ss.notice = f"New seed {seed}: the run restarted from iteration 0."
-
-
-def continue_from(index: int) -> None:
-    """Fork the run at recorded point `index` with the current settings; play on from it."""
-    ss = st.session_state
-    parent = trainer()
-    ss.trainer = parent.fork(index)
-    ss.tick = {"iterations": 0, "seconds": 0.0, "rate": 0.0}
-    ss.notice = (f"Continuing from iteration {ss.trainer.iteration:,} with the current "
-                 f"settings; the later part of the previous run was left behind.")
+    live_state = live()
+    pb = live_state.playback
+    _paused(pb)
+    seed = (pb.group.members[0].config.seed + 1) % (2**31 - 1)
+    live_state.values["seed"] = seed
+    st.session_state[widget_key("seed")] = seed
+    pb.set_group(group_of(pb.group.members[0].config.replace(seed=seed)))
+    pb.say(f"New seed {seed}: the run restarted from iteration 0.")
 
 
 def open_uploaded_record() -> None:
@@ -154,14 +165,15 @@ def open_uploaded_record() -> None:
 
 def open_record(data: bytes, name: str) -> None:
     """Replace the run by a saved record; a bad file leaves the run as it was and says why."""
-    ss = st.session_state
+    live_state = live()
+    pb = live_state.playback
     try:
         loaded = load_run(data)
     except RecordError as err:
-        ss.notice = f"Could not open {name}: {err}"
+        pb.say(f"Could not open {name}: {err}", "error")
         return
-    pause()
-    ss.trainer = loaded
-    ss.tick = {"iterations": 0, "seconds": 0.0, "rate": 0.0}
-    load_widgets(loaded.config)
-    ss.notice = f"Opened {name}: iteration {loaded.iteration:,}."
+    _paused(pb)
+    pb.set_group(Group(loaded.config, [{}], labels=[""], members=[loaded]))
+    live_state.values = values_of(loaded.config)
+    load_widgets(live_state)
+    pb.say(f"Opened {name}: iteration {loaded.iteration:,}.")

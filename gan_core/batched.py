@@ -152,11 +152,15 @@ class Group:
         elif [m.config for m in members] != self.configs:
             raise ValueError("members: their configs are not those of the variants")
         self.members: list[Trainer] = members
-        self.iteration = max(m.iteration for m in members)
         self._units: list = []          # each a _Stack or a lone Trainer, in variant order
         self._regroup()
 
     # ------------------------------------------------------------------ structure
+    @property
+    def iteration(self) -> int:
+        """The group's clock: the furthest any variant has come (they advance in lockstep)."""
+        return max(m.iteration for m in self.members)
+
     @property
     def grouping(self) -> list[list[int]]:
         """Indices of the variants in each unit: a list of 2+ is one batched pass."""
@@ -190,19 +194,20 @@ class Group:
         A variant that diverges stops at its last good state ("diverged at iteration N") while
         the others go on; the clock stops only when every variant has stopped.
         """
-        done = 0
-        while done < n and any(not m.status for m in self.members):
+        start = self.iteration
+        while self.iteration - start < n and any(not m.status for m in self.members):
+            before = self.iteration
             regroup = False
             for unit in self._units:
                 if isinstance(unit, _Stack):
                     regroup |= unit.iteration()
                 else:
                     unit.step(1)
-            self.iteration += 1
-            done += 1
             if regroup:               # take the diverged variants out of their stack
                 self._regroup()
-        return done
+            if self.iteration == before:      # every running variant stopped in this step
+                break
+        return self.iteration - start
 
     @locked
     def update(self, index: int, **changes) -> None:
@@ -223,6 +228,27 @@ class Group:
                 self.labels[index] = describe(self.variants[index])
         finally:
             self.configs[index] = self.members[index].config
+            self._regroup()
+
+    @locked
+    def step_d(self) -> None:
+        """One discriminator update alone for every running variant (not an iteration)."""
+        self._each_alone(Trainer.step_d)
+
+    @locked
+    def step_g(self) -> None:
+        """One generator update alone for every running variant (not an iteration)."""
+        self._each_alone(Trainer.step_g)
+
+    def _each_alone(self, action) -> None:
+        for unit in self._units:          # members own their tensors while they act alone
+            if isinstance(unit, _Stack):
+                unit.release()
+        self._units = []
+        try:
+            for member in self.members:
+                action(member)
+        finally:
             self._regroup()
 
     # ------------------------------------------------------------------ replay and fork
@@ -470,6 +496,8 @@ class _Stack:
                 diverged = True
                 continue
             member.iteration += 1
+            member.d_updates += self.k
+            member.g_updates += self.k_g
             member.history.append(member.iteration, stats[i])
             if member.iteration % member.record_every == 0:
                 member._record(grid=40)

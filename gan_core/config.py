@@ -28,6 +28,7 @@ LIVE_FIELDS = frozenset({
 })
 
 MAX_CUSTOM_POINTS = 10_000
+MAX_COORDINATE = 1e4       # custom points further out than this are refused (not a toy set)
 
 
 class ConfigError(ValueError):
@@ -155,6 +156,8 @@ def _as_point_tuple(points) -> tuple:
         raise ConfigError(f"custom_points: at most {MAX_CUSTOM_POINTS} points, got {len(pts)}")
     if not all(math.isfinite(v) for p in pts for v in p):
         raise ConfigError("custom_points: every coordinate must be a finite number")
+    if any(abs(v) > MAX_COORDINATE for p in pts for v in p):
+        raise ConfigError(f"custom_points: every coordinate must be within ±{MAX_COORDINATE:,.0f}")
     return pts
 
 
@@ -228,3 +231,26 @@ def format_value(name: str, value) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return repr(value) if isinstance(value, float) else str(value)
+
+
+def problems(values: dict) -> list[str]:
+    """Every problem of a would-be config (field -> value), one sentence each, in field order;
+    [] when TrainConfig(**values) is valid. The UI lists them all at once."""
+    known = {f.name: f for f in fields(TrainConfig)}
+    found = [f"unknown setting {name!r}" for name in values if name not in known]
+    for name, f in known.items():
+        if name not in values:
+            continue
+        value = values[name]
+        try:
+            if name == "custom_points" and value is not None:
+                value = _as_point_tuple(value)
+            _check_field(f, value)
+        except ConfigError as err:
+            found.append(str(err))
+    if not found:
+        try:
+            TrainConfig(**values)
+        except ConfigError as err:
+            found.append(str(err))
+    return found

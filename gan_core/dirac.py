@@ -13,19 +13,48 @@ field v(θ, ψ) = (v_θ, v_ψ), and training is a discrete iteration of it:
 * simultaneous:  (θ, ψ) ← (θ, ψ) + h·v(θ, ψ)
 * alternating:   ψ ← ψ + h·v_ψ(θ, ψ)  (d_steps times), then θ ← θ + h·v_θ(θ, ψ)
 
+ψ moves with step size h·lr_ratio, θ with h. The objective "bilinear" is the plain linear
+game L = ψθ (f(t) = t, i.e. WGAN without clipping): the textbook example on which
+simultaneous gradient descent spirals out.
+
+Each move ("turn") of a player — both at once when simultaneous — is one step of the chosen
+optimizer on that player's own coordinates, the other player's held fixed:
+
+* gd:            x ← x + s·v(x)
+* extragradient: x ← x + s·v(x + s·v(x))   (Korpelevich 1976; Gidel et al. 2019): the
+  gradient is taken at a look-ahead point. Under alternating updates the look-ahead moves
+  only the player whose turn it is.
+* optimistic:    x ← x + s·(2·v(x) − v_prev)   (Daskalakis et al. 2018), v_prev the gradient
+  of that player's previous turn (its first turn uses v(x) itself: a plain gd step).
+* momentum β (heavy ball, Polyak 1964; negative β: Gidel et al. 2019): every turn also adds
+  β·(the player's displacement on its previous turn).
+
+The optimistic and momentum memories make those methods two-step recurrences; their state is
+(θ, ψ, v_prev_θ, v_prev_ψ, Δθ, Δψ) — see STATE — and gan_core.dirac_stability linearises
+that map at the equilibrium.
+
 Pure NumPy; every field broadcasts over arrays so it can be drawn on a grid.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 from dataclasses import asdict, dataclass
 
 import numpy as np
 
-OBJECTIVES = ("gan", "nsgan", "wgan", "wgan-gp", "instance-noise", "gradient-penalty", "consensus")
+OBJECTIVES = ("gan", "nsgan", "wgan", "wgan-gp", "instance-noise", "gradient-penalty", "consensus",
+              "bilinear")
 UPDATES = ("simultaneous", "alternating")
+OPTIMIZERS = ("gd", "extragradient", "optimistic")
+MOMENTUM_RANGE = (-0.9, 0.999)
+LR_RATIO_RANGE = (0.01, 100.0)
+
+#: The iteration's state: the parameters, then the optimizers' memories (the gradient of each
+#: player's previous turn for optimistic, its previous displacement for momentum).
+STATE = ("theta", "psi", "v_prev_theta", "v_prev_psi", "delta_theta", "delta_psi")
 
 #: Order of the Gauss–Hermite rule used for the instance-noise expectation.
 NOISE_QUADRATURE_ORDER = 40
@@ -80,18 +109,23 @@ class DiracConfig:
     noise_std: float = 0.7     # instance-noise: σ
     r1: float = 0.3            # gradient-penalty: γ of the zero-centred R1 penalty
     consensus: float = 1.0     # consensus: γ
+    optimizer: str = "gd"      # gd, extragradient or optimistic
+    momentum: float = 0.0      # heavy-ball β, may be negative
+    lr_ratio: float = 1.0      # ψ's step size is h·lr_ratio
 
     def __post_init__(self):
         if self.objective not in OBJECTIVES:
             raise ValueError(f"objective must be one of {OBJECTIVES}, got {self.objective!r}")
         if self.updates not in UPDATES:
             raise ValueError(f"updates must be one of {UPDATES}, got {self.updates!r}")
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
         for name in ("steps", "d_steps"):
             value = getattr(self, name)
             if not _is_int(value) or value < 1:
                 raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
         for name in ("h", "theta0", "psi0", "clip", "gp_weight", "gp_target",
-                     "noise_std", "r1", "consensus"):
+                     "noise_std", "r1", "consensus", "momentum", "lr_ratio"):
             value = getattr(self, name)
             if not _is_real(value) or not math.isfinite(value):
                 raise ValueError(f"{name} must be a finite number, got {value!r}")
@@ -102,6 +136,9 @@ class DiracConfig:
         for name in ("gp_weight", "gp_target", "noise_std", "r1", "consensus"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)!r}")
+        for name, (lo, hi) in (("momentum", MOMENTUM_RANGE), ("lr_ratio", LR_RATIO_RANGE)):
+            if not lo <= getattr(self, name) <= hi:
+                raise ValueError(f"{name} must be in [{lo}, {hi}], got {getattr(self, name)!r}")
 
 
 # ---------------------------------------------------------------------------
@@ -127,12 +164,18 @@ def wgan_field(theta, psi):
     return -psi + 0.0 * theta, theta + 0.0 * psi
 
 
+def bilinear_field(theta, psi):
+    """The bilinear game L = ψθ (f(t) = t, no clipping):  v_θ = −ψ,  v_ψ = θ."""
+    return -psi + 0.0 * theta, theta + 0.0 * psi
+
+
 def wgan_gp_field(theta, psi, weight, target):
     """WGAN-GP, penalty (γ/2)(|ψ| − g₀)² on the critic's gradient norm |∇ₓD| = |ψ|:
     v_θ = −ψ,   v_ψ = θ − γ (|ψ| − g₀) sign(ψ)."""
     return -psi + 0.0 * theta, theta - weight * (np.abs(psi) - target) * np.sign(psi)
 
 
+@functools.lru_cache(maxsize=4)
 def _hermite_rule(order=NOISE_QUADRATURE_ORDER):
     """Nodes/weights with Σ wᵢ φ(xᵢ) ≈ E[φ(ε)], ε ~ N(0, 1)."""
     nodes, weights = np.polynomial.hermite_e.hermegauss(order)
@@ -174,27 +217,35 @@ def consensus_field(theta, psi, gamma):
     return v_theta - gamma * grad_theta, v_psi - gamma * grad_psi
 
 
+def field_function(config: DiracConfig):
+    """config.objective's field as a function (theta, psi) -> (v_θ, v_ψ), without
+    `vector_field`'s conversions (for the training loop's scalars)."""
+    obj = config.objective
+    if obj == "gan":
+        return gan_field
+    if obj == "nsgan":
+        return nsgan_field
+    if obj == "wgan":
+        return wgan_field
+    if obj == "wgan-gp":
+        return functools.partial(wgan_gp_field, weight=config.gp_weight, target=config.gp_target)
+    if obj == "instance-noise":
+        return functools.partial(instance_noise_field, std=config.noise_std)
+    if obj == "gradient-penalty":
+        return functools.partial(gradient_penalty_field, gamma=config.r1)
+    if obj == "consensus":
+        return functools.partial(consensus_field, gamma=config.consensus)
+    if obj == "bilinear":
+        return bilinear_field
+    raise ValueError(f"objective must be one of {OBJECTIVES}, got {obj!r}")  # pragma: no cover
+
+
 def vector_field(config: DiracConfig, theta, psi):
     """(v_θ, v_ψ) of config.objective at (θ, ψ); broadcasts over NumPy arrays."""
     theta = np.asarray(theta, dtype=float)
     psi = np.asarray(psi, dtype=float)
-    obj = config.objective
     with np.errstate(over="ignore", invalid="ignore"):
-        if obj == "gan":
-            return gan_field(theta, psi)
-        if obj == "nsgan":
-            return nsgan_field(theta, psi)
-        if obj == "wgan":
-            return wgan_field(theta, psi)
-        if obj == "wgan-gp":
-            return wgan_gp_field(theta, psi, config.gp_weight, config.gp_target)
-        if obj == "instance-noise":
-            return instance_noise_field(theta, psi, config.noise_std)
-        if obj == "gradient-penalty":
-            return gradient_penalty_field(theta, psi, config.r1)
-        if obj == "consensus":
-            return consensus_field(theta, psi, config.consensus)
-    raise ValueError(f"objective must be one of {OBJECTIVES}, got {obj!r}")  # pragma: no cover
+        return field_function(config)(theta, psi)
 
 
 # ---------------------------------------------------------------------------
@@ -204,35 +255,92 @@ def vector_field(config: DiracConfig, theta, psi):
 def _project_psi(config: DiracConfig, psi: float) -> float:
     """WGAN weight clipping; the identity for every other objective."""
     if config.objective == "wgan":
-        return float(np.clip(psi, -config.clip, config.clip))
+        return min(max(psi, -config.clip), config.clip)
     return psi
 
 
-def step(config: DiracConfig, theta: float, psi: float) -> tuple[float, float]:
-    """One training iteration (simultaneous or alternating) from (θ, ψ)."""
-    h = config.h
+def initial_state(config: DiracConfig) -> list[float]:
+    """The STATE at step 0: (theta0, psi0), the start's gradient as every player's previous
+    one (so optimistic's first turn is a gd step) and no previous displacement."""
+    theta, psi = float(config.theta0), _project_psi(config, float(config.psi0))
+    v_theta, v_psi = (float(v) for v in vector_field(config, theta, psi))
+    return [theta, psi, v_theta, v_psi, 0.0, 0.0]
+
+
+def _turn(config: DiracConfig, state: list, players: tuple, field, project) -> None:
+    """One optimizer step of `players` (indices into (θ, ψ)), the others fixed; in place.
+
+    Only arithmetic on the state's entries and config's h, lr_ratio and momentum, so they
+    may as well be NumPy arrays (gan_core.dirac_stability linearises many settings at once)."""
+    sizes = (config.h, config.h * config.lr_ratio)
+    v = field(state[0], state[1])
+    direction = {p: v[p] for p in players}
+    if config.optimizer == "extragradient":
+        ahead = [state[0], state[1]]
+        for p in players:
+            ahead[p] = ahead[p] + sizes[p] * direction[p]
+        v = field(ahead[0], project(config, ahead[1]))
+        direction = {p: v[p] for p in players}
+    elif config.optimizer == "optimistic":
+        previous = {p: state[2 + p] for p in players}
+        for p in players:
+            state[2 + p] = direction[p]
+        direction = {p: 2.0 * direction[p] - previous[p] for p in players}
+    moved = [state[0], state[1]]
+    for p in players:
+        moved[p] = moved[p] + sizes[p] * direction[p] + config.momentum * state[4 + p]
+    moved[1] = project(config, moved[1])
+    for p in players:
+        state[4 + p] = moved[p] - state[p]
+    state[0], state[1] = moved
+
+
+def _no_projection(config: DiracConfig, psi: float) -> float:
+    return psi
+
+
+def advance(config: DiracConfig, state, field=None, project: bool = True) -> list:
+    """One training iteration from `state` (a STATE sequence); returns the new state.
+
+    `field(theta, psi) -> (v_theta, v_psi)` defaults to the objective's vector field;
+    `project=False` turns WGAN clipping off (for the linearisation at the equilibrium,
+    where the clip is inactive). `config` may be any object with DiracConfig's update
+    settings (updates, d_steps, optimizer, momentum, h, lr_ratio, objective, clip)."""
     with np.errstate(over="ignore", invalid="ignore"):  # blow-ups are caught by the caller
-        if config.updates == "simultaneous":
-            v_theta, v_psi = vector_field(config, theta, psi)
-            return float(theta + h * v_theta), _project_psi(config, float(psi + h * v_psi))
-        for _ in range(config.d_steps):
-            _, v_psi = vector_field(config, theta, psi)
-            psi = _project_psi(config, float(psi + h * v_psi))
-        v_theta, _ = vector_field(config, theta, psi)
-        return float(theta + h * v_theta), psi
+        return _advance(config, state, field or _scalar_field(config),
+                        _project_psi if project else _no_projection)
+
+
+def _scalar_field(config: DiracConfig):
+    raw = field_function(config)
+
+    def field(theta: float, psi: float) -> tuple[float, float]:
+        v_theta, v_psi = raw(theta, psi)
+        return float(v_theta), float(v_psi)
+    return field
+
+
+def _advance(config, state, field, project) -> list:
+    state = list(state)
+    turns = [(0, 1)] if config.updates == "simultaneous" else [(1,)] * config.d_steps + [(0,)]
+    for players in turns:
+        _turn(config, state, players, field, project)
+    return state
 
 
 def _integrate(config: DiracConfig) -> tuple[np.ndarray, int | None]:
     """Iterate from the start; stop at the first non-finite point.
     Returns (the finite points so far, step at which it diverged or None)."""
     points = np.empty((config.steps + 1, 2))
-    theta, psi = float(config.theta0), _project_psi(config, float(config.psi0))
-    points[0] = theta, psi
-    for k in range(1, config.steps + 1):
-        theta, psi = step(config, theta, psi)
-        if not (math.isfinite(theta) and math.isfinite(psi)):
-            return points[:k].copy(), k
-        points[k] = theta, psi
+    state = initial_state(config)
+    points[0] = state[:2]
+    field = _scalar_field(config)
+    with np.errstate(over="ignore", invalid="ignore"):  # blow-ups are caught below
+        for k in range(1, config.steps + 1):
+            state = _advance(config, state, field, _project_psi)
+            if not (math.isfinite(state[0]) and math.isfinite(state[1])):
+                return points[:k].copy(), k
+            points[k] = state[:2]
     return points, None
 
 

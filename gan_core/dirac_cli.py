@@ -9,7 +9,9 @@ import math
 from dataclasses import fields
 
 from .cli import register
-from .dirac import OBJECTIVES, UPDATES, DiracConfig, run
+from .dirac import (LR_RATIO_RANGE, MOMENTUM_RANGE, OBJECTIVES, OPTIMIZERS, UPDATES, DiracConfig,
+                    run)
+from .dirac_stability import read
 
 MEANING = {
     "objective": f"training method, one of: {', '.join(OBJECTIVES)}",
@@ -25,8 +27,12 @@ MEANING = {
     "noise_std": "instance-noise: standard deviation σ of the noise, >= 0",
     "r1": "gradient-penalty: weight γ of the zero-centred R1 penalty (γ/2)ψ², >= 0",
     "consensus": "consensus: weight γ of the consensus term, >= 0",
+    "optimizer": f"each player's update rule, one of: {', '.join(OPTIMIZERS)}",
+    "momentum": "heavy-ball momentum β (negative allowed), in "
+                f"[{MOMENTUM_RANGE[0]}, {MOMENTUM_RANGE[1]}]",
+    "lr_ratio": "ψ's step size over θ's (ψ moves with h·lr_ratio), in "
+                f"[{LR_RATIO_RANGE[0]}, {LR_RATIO_RANGE[1]}]",
 }
-CONVERGED = 1e-2
 
 
 def _arguments(parser: argparse.ArgumentParser) -> None:
@@ -54,34 +60,38 @@ def config_from_args(args: argparse.Namespace) -> DiracConfig:
     return DiracConfig(**values)
 
 
-def verdict(result: dict, start_distance: float) -> str:
-    if result["diverged_at"] is None and result["distance"] < CONVERGED:
-        return "converges to the equilibrium"
-    if result["diverged_at"] is not None or result["distance"] > start_distance:
-        return "diverges (spirals out)"
-    return "does not converge (cycles / stalls)"
+def _finite_or_none(value):
+    return value if value is None or math.isfinite(value) else None
 
 
 def dirac_command(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     result = run(config)
     points = result.pop("trajectory")
-    result["verdict"] = verdict(result, math.hypot(*points[0]))
-    if not math.isfinite(result["distance"]):   # hypot overflow: keep the JSON strict
-        result["distance"] = None
+    reading = read(config, points, result["diverged_at"])
+    result.update(spectral_radius=reading.spectral_radius, outcome=reading.outcome,
+                  verdict=reading.verdict, envelope_growth=reading.envelope_growth,
+                  why=reading.reason)
+    for key in ("distance", "envelope_growth"):   # overflow: keep the JSON strict
+        result[key] = _finite_or_none(result[key])
     if args.json:
         if args.trajectory:
             result["trajectory"] = points
         print(json.dumps(result))
         return 0
     c = config
-    print(f"Dirac-GAN, {c.objective}, {c.updates} updates, h={c.h}, {c.steps} steps "
-          f"from (θ, ψ) = ({c.theta0}, {c.psi0})")
+    extras = "".join(f", {name}={getattr(c, name)}" for name in ("momentum", "lr_ratio")
+                     if getattr(c, name) != getattr(DiracConfig, name))
+    print(f"Dirac-GAN, {c.objective}, {c.updates} updates, {c.optimizer}, h={c.h}{extras}, "
+          f"{c.steps} steps from (θ, ψ) = ({c.theta0}, {c.psi0})")
     if result["diverged_at"] is not None:
         print(f"  blew up (non-finite) at step {result['diverged_at']}; last finite point:")
     dist = result["distance"]
     print(f"  final θ = {result['theta']:.6g}, ψ = {result['psi']:.6g}, distance from (0, 0) = "
           f"{'inf' if dist is None else format(dist, '.6g')}")
+    rho = result["spectral_radius"]
+    print(f"  spectral radius at the equilibrium: {'none' if rho is None else format(rho, '.6g')}")
+    print(f"  {result['why']}")
     print(f"  {result['verdict']}")
     return 0
 

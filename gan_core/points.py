@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import MAX_CUSTOM_POINTS, ConfigError
+from .config import MAX_COORDINATE, MAX_CUSTOM_POINTS, ConfigError
 
 MAX_POINTS_FILE_BYTES = 5 * 2**20
 
@@ -28,6 +28,9 @@ def read_points(source) -> tuple:
                           f"{name} has {len(points)}")
     if not np.isfinite(points).all():
         raise ConfigError(f"custom_points: {name} holds NaN or infinite values")
+    if np.abs(points).max() > MAX_COORDINATE:
+        raise ConfigError(f"custom_points: every coordinate must be within "
+                          f"±{MAX_COORDINATE:,.0f}; {name} has one beyond")
     return tuple(map(tuple, points.tolist()))
 
 

@@ -82,6 +82,7 @@ class Trainer:
         self.opt_d = make_optimizer(config.opt_d, self.D.parameters(), config.lr_d, config)
         self.opt_g = make_optimizer(config.opt_g, self.G.parameters(), config.lr_g, config)
         self.iteration = 0
+        self.d_updates = self.g_updates = 0   # every D / G update, Step D and Step G included
         self.status = ""            # "" while healthy, "diverged at iteration N" after NaN/inf
         self.history = History(HISTORY_COLUMNS)
         self.metric_history = History(METRIC_COLUMNS, capacity=2_000)
@@ -132,14 +133,14 @@ class Trainer:
     @locked
     def step_d(self) -> None:
         """One discriminator update alone (GAN Lab's "step D"); does not count an iteration."""
-        if not self.status:
-            self._d_update()
+        if not self.status and self._d_update() is not None:
+            self.d_updates += 1
 
     @locked
     def step_g(self) -> None:
         """One generator update alone; does not count an iteration."""
-        if not self.status:
-            self._g_update()
+        if not self.status and self._g_update() is not None:
+            self.g_updates += 1
 
     def _iteration(self) -> bool:
         cfg = self.config
@@ -154,6 +155,8 @@ class Trainer:
             if self.status:      # stop at the first non-finite update: keep the last good state
                 return False
         self.iteration += 1
+        self.d_updates += cfg.k
+        self.g_updates += cfg.k_g
         self.history.append(self.iteration, stats)
         return True
 
@@ -354,7 +357,7 @@ class Trainer:
                 "opt_d": _cloned(self.opt_d.state_dict()),
                 "rng": {name: getattr(self, name).get_state()
                         for name in ("rng_data", "rng_latent", "rng_noise")},
-                "iteration": self.iteration}
+                "iteration": self.iteration, "updates": (self.d_updates, self.g_updates)}
 
     @locked
     def load_state(self, state: dict) -> None:
@@ -365,6 +368,9 @@ class Trainer:
         for name, rng_state in state["rng"].items():
             getattr(self, name).set_state(rng_state)
         self.iteration = int(state.get("iteration", self.iteration))
+        cfg = self.config     # states saved before the counters existed: k and k_G per iteration
+        self.d_updates, self.g_updates = (int(n) for n in state.get(
+            "updates", (cfg.k * self.iteration, cfg.k_g * self.iteration)))
 
     @locked
     def fork(self, index: int, **changes) -> "Trainer":

@@ -9,12 +9,15 @@ survives `to_json` (unlike `uid`), so tests can find a layer in a chart's JSON s
 """
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING
 
 import numpy as np
 import plotly.graph_objects as go
 
 from gan_core.snapshot import WASSERSTEIN_LOSSES
+
+from .contour import contour_lines
 
 if TYPE_CHECKING:  # only for annotations: the figures read attributes, nothing more
     from gan_core.snapshot import Snapshot
@@ -49,20 +52,34 @@ WIRE_DTYPE = np.float32
 
 _AXIS = dict(showline=True, linecolor="#444444", mirror=True, ticks="outside", showgrid=False,
              zeroline=False, tickfont=dict(size=13))
-_TOP_WITH_KEY, _TOP_PLAIN = 98, 45   # main figure's top margin (px): title (+ colour bar)
 # An explicit, tiny template: the default one adds ~10 kB and build time to every figure.
 _BASE_LAYOUT = dict(template="none", font=FONT, paper_bgcolor="white", plot_bgcolor="white",
                     hovermode="closest")
 
 
+def _figure(build_spec):
+    """The go.Figure of a builder returning a plain {data, layout} dict. The dicts themselves
+    are what the browser player streams (no validation cost per frame)."""
+    @functools.wraps(build_spec)
+    def build(*args, **kwargs) -> go.Figure:
+        return go.Figure(build_spec(*args, **kwargs))
+    return build
+
+
 # ------------------------------------------------------------------ main figure
-def main_figure(snap: "Snapshot", layers=LAYERS, *, title: str | None = None, height: int = 560,
-                zmin=None, zmax=None, show_colorbar=True, font_size: int | None = None,
-                push_scale: float | None = None) -> go.Figure:
+def main_spec(snap: "Snapshot", layers=LAYERS, *, title: str | None = None, height: int = 560,
+              zmin=None, zmax=None, show_colorbar=True, font_size: int | None = None,
+              push_scale: float | None = None, light: bool = False) -> dict:
     """The data plane: D's surface, its decision contour, samples, G's push and latent grid.
 
     `layers` is any subset of LAYERS. `zmin`/`zmax` fix the colour range of a critic/score
     surface (the compare view passes one shared range); a probability surface is always [0, 1].
+    `light` draws the samples, push arrows and latent grid as one SVG path each (layout
+    shapes, with legend-only traces for their keys) instead of traces of hundreds of
+    elements: the browser player redraws them every frame, and one path costs a fraction of
+    500 markers (measured ~4x faster per frame in headless chromium). Its dots are zero-length
+    subpaths, drawn round by the player's CSS (explorer/player/player.css); exports keep
+    traces. WebGL was slower still: without a GPU, the browser reads every WebGL frame back.
     """
     layers = set(layers)
     unknown = layers - set(LAYERS)
@@ -85,34 +102,136 @@ def main_figure(snap: "Snapshot", layers=LAYERS, *, title: str | None = None, he
     if "push" in layers:
         data.append(_push_trace(snap.fake, snap.push, xmax - xmin, push_scale))
 
+    shapes = []
+    if light:
+        data, shapes = _as_shapes(data, xmax - xmin)
     if title is None:
         title = f"iteration {snap.iteration:,}" + (f" · {snap.loss}" if snap.loss else "")
     # Everything is centred, because the equal-aspect plot shrinks its domain to the middle of
     # whatever width it gets: the title, the colour bar as a key, the plot, and the legend at
     # the bottom, where extra rows on a narrow screen grow the margin instead of overlapping.
     # The height is known, so the top rows are placed in pixels (container fractions).
-    top = _TOP_WITH_KEY if show_colorbar and "surface" in layers else _TOP_PLAIN
-    plot_px = max(height - top - 80, 100)        # plot height if the legend takes ~2 rows
+    # `font_size` (the projector layout) scales every text: title, ticks, key and legend.
+    sizes = _font_sizes(font_size)
+    has_key = show_colorbar and "surface" in layers
+    top = _key_offset(sizes) + sizes["tick"] + 48 if has_key else sizes["title"] + 26
+    plot_px = max(height - top - 2 * (sizes["legend"] + 10) - sizes["tick"] - 12, 100)
+    axis = dict(_AXIS, tickfont=dict(size=sizes["tick"]))
     layout = dict(
         _BASE_LAYOUT, height=height, uirevision="main-figure",
-        font=dict(FONT, size=font_size or FONT["size"]),
+        font=dict(FONT, size=sizes["text"]),
         title=dict(text=title, x=0.5, xanchor="center", yref="container",
-                   y=1 - 8 / height, yanchor="top", font=dict(size=(font_size or 15) + 4)),
-        margin=dict(l=45, r=25, t=top, b=30),
-        xaxis=dict(_AXIS, range=[xmin, xmax], constrain="domain"),
-        yaxis=dict(_AXIS, range=[ymin, ymax], constrain="domain", scaleanchor="x",
+                   y=1 - 8 / height, yanchor="top", font=dict(size=sizes["title"])),
+        margin=dict(l=45 + 3 * (sizes["tick"] - 13), r=25, t=top, b=30),
+        xaxis=dict(axis, range=[xmin, xmax], constrain="domain"),
+        yaxis=dict(axis, range=[ymin, ymax], constrain="domain", scaleanchor="x",
                    scaleratio=1),
         legend=dict(orientation="h", x=0.5, xanchor="center", y=-30 / plot_px,
-                    yanchor="top", font=dict(size=14), itemsizing="constant",
+                    yanchor="top", font=dict(size=sizes["legend"]), itemsizing="constant",
                     bgcolor="rgba(255,255,255,0)"),
     )
+    if has_key:
+        colorbar = data[0]["colorbar"]
+        colorbar.update(y=1 - _key_offset(sizes) / height, thickness=sizes["tick"],
+                        tickfont=dict(size=sizes["tick"]))
+        colorbar["title"]["font"] = dict(size=sizes["legend"])
     if snap.status:
         layout["annotations"] = [dict(
             text=f"<b>{snap.status}</b>", xref="x domain", yref="y domain", x=0.5, y=0.97,
             xanchor="center", yanchor="top", showarrow=False,
-            font=dict(size=16, color=STATUS_COLOR), bgcolor="rgba(255,255,255,0.85)",
+            font=dict(size=sizes["title"] - 3, color=STATUS_COLOR),
+            bgcolor="rgba(255,255,255,0.85)",
             bordercolor=STATUS_COLOR, borderwidth=2, borderpad=5)]
-    return go.Figure(dict(data=data, layout=layout))
+    if shapes:
+        layout["shapes"] = shapes
+    return dict(data=data, layout=layout)
+
+
+def _as_shapes(data: list[dict], view_width: float) -> tuple[list[dict], list[dict]]:
+    """Scatter traces -> layout shapes (one path each, same colour, width and order) plus a
+    legend-only trace per shape; other traces stay as they are."""
+    decimals = _path_decimals(view_width)
+    kept, shapes = [], []
+    for trace in data:
+        if trace.get("type") == "contour":
+            kept.append(_contour_as_shape(trace, decimals, shapes))
+            continue
+        if trace.get("type") != "scatter":
+            kept.append(trace)
+            continue
+        x, y = np.asarray(trace["x"], dtype=float), np.asarray(trace["y"], dtype=float)
+        if trace["mode"] == "markers":
+            marker = trace["marker"]
+            path = _dots_path(x, y, decimals)
+            line = dict(color=marker["color"], width=marker["size"])
+            opacity = marker.get("opacity", 1.0)
+            key = dict(mode="markers", marker=dict(marker))
+        else:
+            path = _polyline_path(x, y, decimals)
+            line, opacity = dict(trace["line"]), 1.0
+            key = dict(mode="lines", line=dict(trace["line"]))
+        if path:
+            shapes.append(dict(type="path", path=path, xref="x", yref="y", layer="above",
+                               line=line, opacity=opacity, name=trace["meta"]))
+        kept.append(dict(type="scatter", meta=trace["meta"], name=trace["name"], x=[None],
+                         y=[None], hoverinfo="skip", **key))
+    return kept, shapes
+
+
+def _contour_as_shape(trace: dict, decimals: int, shapes: list) -> dict:
+    """The decision boundary, computed here (gan_draw.contour) and added to `shapes` as one
+    dashed path; returns its legend-only trace."""
+    level = trace["contours"]["start"]
+    lines = contour_lines(trace["x"], trace["y"], trace["z"], level)
+    if lines:
+        nan = np.full((1, 2), np.nan)
+        joined = np.concatenate([part for line in lines for part in (line, nan)])
+        shapes.append(dict(type="path", path=_polyline_path(joined[:, 0], joined[:, 1],
+                                                             decimals),
+                           xref="x", yref="y", layer="above", line=dict(
+                               color=CONTOUR_COLOR, width=trace["line"]["width"],
+                               dash=trace["line"]["dash"]), name=trace["meta"]))
+    return dict(type="scatter", meta=trace["meta"], name=trace["name"], x=[None], y=[None],
+                mode="lines", hoverinfo="skip", line=dict(
+                    color=CONTOUR_COLOR, width=trace["line"]["width"],
+                    dash=trace["line"]["dash"]))
+
+
+def _path_decimals(view_width: float) -> int:
+    """Decimals that resolve a thousandth of the view: finer than a pixel, short on the wire."""
+    if not (view_width > 0 and np.isfinite(view_width)):
+        return 3
+    return int(max(0, 3 - np.floor(np.log10(view_width))))
+
+
+def _dots_path(x: np.ndarray, y: np.ndarray, decimals: int) -> str:
+    """A closed zero-length subpath per finite point ("Mx,yZ"): a dot with round line caps."""
+    ok = np.isfinite(x) & np.isfinite(y)
+    xy = np.stack([x[ok], y[ok]], axis=1).ravel()
+    return (f"M%.{decimals}f,%.{decimals}fZ" * (len(xy) // 2)) % tuple(xy.tolist())
+
+
+def _polyline_path(x: np.ndarray, y: np.ndarray, decimals: int) -> str:
+    """NaN-separated polylines (arrows, grid lines) as one path of subpaths. The template is
+    built per run and filled by one % (formatting numbers one by one is several times
+    slower, and this runs for every frame)."""
+    ok = np.isfinite(x) & np.isfinite(y)
+    starts = ok & ~np.concatenate([[False], ok[:-1]])
+    point = f"%.{decimals}f,%.{decimals}f"
+    template = "".join(("M" if start else "L") + point for start in starts[ok])
+    return template % tuple(np.stack([x[ok], y[ok]], axis=1).ravel().tolist())
+
+
+def _font_sizes(font_size: int | None) -> dict[str, int]:
+    """Text sizes of the main figure: the defaults, or all from `font_size` (projector)."""
+    if font_size is None:
+        return {"text": FONT["size"], "title": 19, "tick": 13, "legend": 14}
+    return {"text": font_size, "title": font_size + 4, "tick": font_size, "legend": font_size}
+
+
+def _key_offset(sizes: dict) -> int:
+    """Pixels from the top of the figure to the colour bar (below the title)."""
+    return 8 + sizes["title"] + 13
 
 
 def surface_range(snap: "Snapshot", zmin=None, zmax=None) -> tuple[float, float]:
@@ -288,7 +407,7 @@ def _message(layout, text):
                                   showarrow=False, font=dict(size=16, color="#888888"))]
     layout["xaxis"] = dict(layout["xaxis"], visible=False)
     layout["yaxis"] = dict(layout["yaxis"], visible=False)
-    return go.Figure(dict(data=[], layout=layout))
+    return dict(data=[], layout=layout)
 
 
 def _label(key):
@@ -317,18 +436,16 @@ def _lines(named_series, title, height, log_y, colours=None):
         layout["yaxis"]["type"] = "log"
     if not data:
         return _message(layout, "no data yet")
-    return go.Figure(dict(data=data, layout=layout))
+    return dict(data=data, layout=layout)
 
 
-def history_figure(history: dict, keys: list, *, title: str, log_y=False,
-                   height=220) -> go.Figure:
+def history_spec(history: dict, keys: list, *, title: str, log_y=False, height=220) -> dict:
     """One line per history key against iteration; "no data yet" when they are all empty."""
     series = [(_label(k), s) for k in keys if (s := _series(history, k)) is not None]
     return _lines(series, title, height, log_y)
 
 
-def compare_histories_figure(histories: dict, key: str, *, title: str,
-                             height=240) -> go.Figure:
+def compare_histories_spec(histories: dict, key: str, *, title: str, height=240) -> dict:
     """One line per variant label, all showing the same history key, each variant in the
     colour of its position among `histories`."""
     found = [(i, (label, s)) for i, (label, h) in enumerate(histories.items())
@@ -339,14 +456,16 @@ def compare_histories_figure(histories: dict, key: str, *, title: str,
     # The x axis needs no title here (the iteration, as in the panels' titles).
     rows = -(-len(histories) // 3)
     top, axis = 50, 42          # px: the title's margin; the x axis' tick labels
-    fig.update_layout(height=height + 22 * rows, margin=dict(t=top, b=axis + 22 * rows),
-                      xaxis_title=None,
-                      legend=dict(x=0, xanchor="left", y=-axis / (height - top - axis),
-                                  yanchor="top"))
+    layout = fig["layout"]
+    layout.update(height=height + 22 * rows,
+                  margin=dict(layout["margin"], t=top, b=axis + 22 * rows),
+                  legend=dict(layout["legend"], x=0, xanchor="left",
+                              y=-axis / (height - top - axis), yanchor="top"))
+    layout["xaxis"] = {k: v for k, v in layout["xaxis"].items() if k != "title"}
     return fig
 
 
-def mode_bar_figure(mode_counts, *, height=220) -> go.Figure:
+def mode_bar_spec(mode_counts, *, height=220) -> dict:
     """High-quality fakes per mode: collapse shows as empty bars, hopping as moving bars."""
     if mode_counts is None:
         return _message(_chart_layout("samples per mode", height),
@@ -363,4 +482,48 @@ def mode_bar_figure(mode_counts, *, height=220) -> go.Figure:
                hovertemplate="mode %{x}: %{y}<extra></extra>")
     if counts.size <= 16:
         bar.update(text=counts, textposition="outside", cliponaxis=False)
-    return go.Figure(dict(data=[bar], layout=layout))
+    return dict(data=[bar], layout=layout)
+
+
+main_figure = _figure(main_spec)
+history_figure = _figure(history_spec)
+compare_histories_figure = _figure(compare_histories_spec)
+mode_bar_figure = _figure(mode_bar_spec)
+
+
+def projected(fig: go.Figure, font_size: int, height: int | None = None) -> go.Figure:
+    """The same figure for a projector: every text at least `font_size` px (title, ticks,
+    axis titles, legend, annotations, colour bars, text labels), margins to match, and
+    optionally another height."""
+    spec = fig.to_plotly_json()
+    layout = spec["layout"]
+
+    def grow(font: dict | None, extra: int = 0) -> dict:
+        font = dict(font or {})
+        font["size"] = max(font.get("size") or 0, font_size + extra)
+        return font
+
+    layout["font"] = grow(layout.get("font"))
+    if isinstance(layout.get("title"), dict):
+        layout["title"]["font"] = grow(layout["title"].get("font"), 4)
+    for key, axis in layout.items():
+        if key.startswith(("xaxis", "yaxis")) and isinstance(axis, dict):
+            axis["tickfont"] = grow(axis.get("tickfont"))
+            if isinstance(axis.get("title"), dict):
+                axis["title"]["font"] = grow(axis["title"].get("font"))
+    layout["legend"] = dict(layout.get("legend") or {}, font=grow(
+        (layout.get("legend") or {}).get("font")))
+    for note in layout.get("annotations") or []:
+        note["font"] = grow(note.get("font"))
+    margin = dict(layout.get("margin") or {})
+    for side, extra in (("l", 2.5), ("b", 2.0), ("t", 1.5)):
+        margin[side] = int(margin.get(side, 40) + extra * max(font_size - 13, 0))
+    layout["margin"] = margin
+    for trace in spec["data"]:
+        if isinstance(trace.get("colorbar"), dict):
+            trace["colorbar"]["tickfont"] = grow(trace["colorbar"].get("tickfont"))
+        if "textfont" in trace or trace.get("mode", "").find("text") >= 0:
+            trace["textfont"] = grow(trace.get("textfont"))
+    if height is not None:
+        layout["height"] = height
+    return go.Figure(spec)

@@ -15,6 +15,8 @@ from streamlit.testing.v1 import AppTest
 from gan_core.config import TrainConfig
 from gan_core.training import Trainer
 
+from .player_helpers import charts, shown
+
 APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
 
 
@@ -26,7 +28,7 @@ def at():
 
 
 def trainer(at) -> Trainer:
-    return at.session_state.trainer
+    return at.session_state.live.playback.group.members[0]
 
 
 def params(model) -> list[torch.Tensor]:
@@ -37,64 +39,70 @@ def same(a, b) -> bool:
     return all(torch.equal(x, y) for x, y in zip(a, b))
 
 
-def plotly_specs(at) -> list[dict]:
-    return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
+def main_figure(at) -> dict:
+    return shown(at, "live_player")[0]["main"]
+
+
+def status(at) -> str:
+    return shown(at, "live_player")[1]["status"]
 
 
 def test_opens_on_the_default_ring_at_iteration_zero(at):
     t = trainer(at)
     assert t.iteration == 0
     assert t.config == TrainConfig().resolved()
-    main = plotly_specs(at)[0]
+    main = main_figure(at)
     names = {trace.get("name") for trace in main["data"]}
     assert {"real", "generated"} <= names
-    assert any("Iteration 0" in m.value for m in at.markdown)
+    assert "Iteration 0<" in status(at)
+    assert main["layout"]["title"]["text"] == "iteration 0 · nonsaturating"
+    assert {"losses", "grads", "modes", "w1"} <= set(charts(at, "live_player"))
 
 
 def test_step_advances_one_iteration(at):
-    at.button(key="btn_step").click().run()
+    at.button(key="live_step").click().run()
     assert trainer(at).iteration == 1
-    at.button(key="btn_step").click().run()
+    at.button(key="live_step").click().run()
     assert trainer(at).iteration == 2
     assert not at.exception
 
 
 def test_step_d_and_step_g_move_only_their_player(at):
     g0, d0 = params(trainer(at).G), params(trainer(at).D)
-    at.button(key="btn_step_d").click().run()
+    at.button(key="live_step_d").click().run()
     assert same(params(trainer(at).G), g0) and not same(params(trainer(at).D), d0)
     d1 = params(trainer(at).D)
-    at.button(key="btn_step_g").click().run()
+    at.button(key="live_step_g").click().run()
     assert same(params(trainer(at).D), d1) and not same(params(trainer(at).G), g0)
 
 
 def test_reset_returns_to_iteration_zero_with_the_same_weights(at):
     fresh = Trainer(trainer(at).config)
     for _ in range(3):
-        at.button(key="btn_step").click().run()
+        at.button(key="live_step").click().run()
     assert not same(params(trainer(at).G), params(fresh.G))
-    at.button(key="btn_reset").click().run()
+    at.button(key="live_reset").click().run()
     assert trainer(at).iteration == 0
     assert same(params(trainer(at).G), params(fresh.G))
     assert same(params(trainer(at).D), params(fresh.D))
 
 
 def test_play_and_pause_set_the_play_state(at):
-    at.button_group(key="playback").set_value("play").run()
-    assert at.session_state.playback == "play"
-    at.button_group(key="playback").set_value("pause").run()
-    assert at.session_state.playback == "pause"
+    at.button_group(key="live_playback").set_value("play").run()
+    assert at.session_state.live_playback == "play"
+    at.button_group(key="live_playback").set_value("pause").run()
+    assert at.session_state.live_playback == "pause"
 
 
 def test_step_pauses_a_playing_run(at):
-    at.button_group(key="playback").set_value("play").run()
-    at.button(key="btn_step").click().run()
-    assert at.session_state.playback == "pause"
+    at.button_group(key="live_playback").set_value("play").run()
+    at.button(key="live_step").click().run()
+    assert at.session_state.live_playback == "pause"
     assert not at.exception
 
 
 def test_learning_rate_applies_live_without_reset(at):
-    at.button(key="btn_step").click().run()
+    at.button(key="live_step").click().run()
     at.number_input(key="cfg_lr_d").set_value(0.005).run()
     t = trainer(at)
     assert t.iteration == 1
@@ -103,17 +111,17 @@ def test_learning_rate_applies_live_without_reset(at):
 
 
 def test_loss_and_k_apply_live(at):
-    at.button(key="btn_step").click().run()
+    at.button(key="live_step").click().run()
     at.selectbox(key="cfg_loss").set_value("hinge").run()
     at.number_input(key="cfg_k").set_value(3).run()
     t = trainer(at)
     assert (t.config.loss, t.config.k, t.iteration) == ("hinge", 3, 1)
-    spec = plotly_specs(at)[0]
+    spec = main_figure(at)
     assert "critic" in json.dumps(spec["data"][0].get("colorbar", {}))
 
 
 def test_changing_data_restarts_with_a_notice(at):
-    at.button(key="btn_step").click().run()
+    at.button(key="live_step").click().run()
     at.selectbox(key="cfg_dataset").set_value("grid").run()
     t = trainer(at)
     assert t.iteration == 0 and t.config.dataset == "grid"
@@ -132,30 +140,30 @@ def test_changing_the_model_restarts(at):
                                                             "instance_noise"),
     ("cfg_r1", -1.0, "r1")])
 def test_bad_values_show_an_error_and_keep_the_run(at, key, value, field):
-    at.button(key="btn_step").click().run()
+    at.button(key="live_step").click().run()
     before = trainer(at).config
     at.number_input(key=key).set_value(value).run()
     assert not at.exception
     errors = [e.value for e in at.error]
-    assert any(e.startswith(field) for e in errors), errors
+    assert any(f"- {field}:" in e for e in errors), errors
     assert trainer(at).config == before and trainer(at).iteration == 1
-    at.button(key="btn_step").click().run()
+    at.button(key="live_step").click().run()
     assert trainer(at).iteration == 2, "the app stays usable"
 
 
 def test_new_seed_restarts_with_another_seed(at):
-    at.button(key="btn_seed").click().run()
+    at.button(key="live_seed").click().run()
     assert trainer(at).config.seed == 1
     assert at.number_input(key="cfg_seed").value == 1
 
 
 def test_custom_points_typed_in(at):
     at.selectbox(key="cfg_dataset").set_value("custom").run()
-    at.text_area(key="custom_text").set_value("0, 0\n2, 2\n-2, 1").run()
+    at.text_area(key="custom_text_0").set_value("0, 0\n2, 2\n-2, 1").run()
     t = trainer(at)
     assert t.config.dataset == "custom"
     assert t.config.custom_points == ((0.0, 0.0), (2.0, 2.0), (-2.0, 1.0))
-    at.text_area(key="custom_text").set_value("0, zero").run()
+    at.text_area(key="custom_text_0").set_value("0, zero").run()
     assert not at.exception
     assert any("custom_points" in e.value for e in at.error)
     assert trainer(at).config.custom_points == ((0.0, 0.0), (2.0, 2.0), (-2.0, 1.0))
@@ -163,7 +171,7 @@ def test_custom_points_typed_in(at):
 
 def test_layers_toggle_traces(at):
     at.multiselect(key="layers").set_value(["real", "fake"]).run()
-    names = {trace.get("name") for trace in plotly_specs(at)[0]["data"]}
+    names = {trace.get("name") for trace in main_figure(at)["data"]}
     assert names == {"real", "generated"}
 
 
@@ -208,13 +216,14 @@ def test_timeline_replays_and_continue_forks(at):
     slider = at.select_slider[0]
     assert slider.options == ["0", "100", "200", "now (250)"]
     slider.set_value("100").run()
-    spec = plotly_specs(at)[0]
+    spec = main_figure(at)
     assert "iteration 100" in json.dumps(spec["layout"]["title"])
-    at.button(key="btn_fork").click().run()
+    at.button(key="live_fork").click().run()
     assert not at.exception
     forked = trainer(at)
     assert forked is not t and forked.iteration == 100
     assert any("Continuing from iteration 100" in i.value for i in at.info)
+    assert "iteration 100" in main_figure(at)["layout"]["title"]["text"]
 
 
 def test_export_buttons_make_files_on_demand(at):
@@ -227,14 +236,13 @@ def test_export_buttons_make_files_on_demand(at):
 
 
 def test_open_record_replaces_the_run_and_a_bad_file_is_refused():
-    from explorer import session
     from gan_core.records import run_bytes
 
     def app():
         import streamlit as st
 
         from explorer import session
-        session.init()
+        session.live()
         if st.session_state.get("upload") is not None:
             session.open_record(st.session_state.upload, "run.zip")
 
@@ -244,13 +252,14 @@ def test_open_record_replaces_the_run_and_a_bad_file_is_refused():
     at.session_state["upload"] = b"not a zip"
     at.run()
     assert not at.exception
-    assert at.session_state.trainer.iteration == 0
-    assert "Could not open run.zip: not a run record" in at.session_state.notice
+    assert trainer(at).iteration == 0
+    assert "Could not open run.zip: not a run record" in at.session_state.live.playback.notice[1]
     at.session_state["upload"] = run_bytes(other)
     at.run()
-    loaded = at.session_state.trainer
+    loaded = trainer(at)
     assert loaded.iteration == 5 and loaded.config == other.config
-    assert at.session_state[session.widget_key("loss")] == "hinge"
+    assert at.session_state.live.values["loss"] == "hinge"
+    assert at.session_state["cfg_loss"] == "hinge"
 
 
 def test_a_diverging_run_stops_says_so_and_can_be_reset(at):
@@ -259,20 +268,20 @@ def test_a_diverging_run_stops_says_so_and_can_be_reset(at):
     at.selectbox(key="cfg_opt_g").set_value("sgd").run()
     at.number_input(key="cfg_lr_d").set_value(10.0).run()
     at.number_input(key="cfg_lr_g").set_value(10.0).run()
-    at.button_group(key="playback").set_value("play").run()
+    at.button_group(key="live_playback").set_value("play").run()
     for _ in range(20):
         if trainer(at).status:
             break
-        at.button(key="btn_step").click().run()
+        at.button(key="live_step").click().run()
     t = trainer(at)
     assert t.status.startswith("diverged at iteration")
     assert all(torch.isfinite(p).all() for p in t.G.parameters())
     assert len(t.history) == t.iteration, "the history up to the last good iteration stays"
     at.run()
     assert not at.exception
-    assert at.session_state.playback == "pause"
-    assert any("diverged at iteration" in m.value for m in at.markdown)
-    at.button(key="btn_reset").click().run()
+    assert at.session_state.live_playback == "pause"
+    assert "diverged at iteration" in status(at)
+    at.button(key="live_reset").click().run()
     assert trainer(at).status == "" and trainer(at).iteration == 0
 
 
@@ -285,3 +294,24 @@ def test_drawing_adds_and_removes_custom_points():
     assert edited_points(points, [(0.0, 0.0, 1), (1.0, 1.0, 1)]) == ((0.0, 0.0),), \
         "the last point stays: a custom dataset needs one"
     assert edited_points(points, [(0.0, 0.0, 0)]) == points, "no duplicates"
+
+
+def test_every_bad_value_is_listed_at_once_and_k_out_of_range_is_named(at):
+    at.number_input(key="cfg_lr_d").set_value(-1.0)
+    at.number_input(key="cfg_k").set_value(-3)
+    at.number_input(key="cfg_batch_size").set_value(0).run()
+    assert not at.exception
+    text = "\n".join(e.value for e in at.error)
+    for field in ("lr_d", "k", "batch_size"):
+        assert f"- {field}:" in text, text
+    at.number_input(key="cfg_k").set_value(10**6).run()
+    assert "- k: 1000000 is out of range" in "\n".join(e.value for e in at.error)
+
+
+def test_batch_size_shows_any_valid_value():
+    app = AppTest.from_file(APP, default_timeout=60)
+    app.query_params.update({"batch_size": "100"})
+    app.run()
+    assert not app.exception
+    assert app.number_input(key="cfg_batch_size").value == 100
+    assert trainer(app).config.batch_size == 100

@@ -1,13 +1,13 @@
 """The Compare page through AppTest: presets, editing variants, stepping them in lockstep."""
 from __future__ import annotations
 
-import json
-
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from explorer.compare_view import parse_variants
 from gan_core.config import ConfigError
+
+from .player_helpers import shown
 
 
 def compare_app() -> AppTest:
@@ -29,18 +29,18 @@ def at():
     return app
 
 
+def group_of(at):
+    return at.session_state.compare.playback.group
+
+
 def panel_titles(at) -> list[str]:
-    titles = []
-    for chart in at.get("plotly_chart"):
-        spec = json.loads(chart.proto.spec)
-        text = spec["layout"].get("title", {}).get("text", "")
-        if " · it " in text:
-            titles.append(text)
-    return titles
+    figs, _ = shown(at, "compare_player")
+    return [fig["layout"]["title"]["text"] for fid, fig in sorted(figs.items())
+            if fid.startswith("panel_")]
 
 
 def test_opens_on_the_six_objectives(at):
-    group = at.session_state.compare_group
+    group = group_of(at)
     assert [c.loss for c in group.configs] == ["minimax", "nonsaturating", "wgan", "wgan-gp",
                                                "lsgan", "hinge"]
     assert len(panel_titles(at)) == 6
@@ -48,7 +48,7 @@ def test_opens_on_the_six_objectives(at):
 
 def test_step_advances_every_variant_by_one(at):
     at.button(key="compare_step").click().run()
-    group = at.session_state.compare_group
+    group = group_of(at)
     assert group.iteration == 1
     assert all(m.iteration == 1 for m in group.members)
     assert all(t.endswith("it 1") for t in panel_titles(at))
@@ -56,26 +56,26 @@ def test_step_advances_every_variant_by_one(at):
 
 def test_adding_and_removing_variants(at):
     at.text_area(key="compare_text").set_value("loss=hinge\nloss=lsgan, k=3\nbase").run()
-    group = at.session_state.compare_group
+    group = group_of(at)
     assert len(group.members) == 3
     assert (group.configs[1].loss, group.configs[1].k) == ("lsgan", 3)
     at.text_area(key="compare_text").set_value("loss=hinge\nbase").run()
-    assert len(at.session_state.compare_group.members) == 2
+    assert len(group_of(at).members) == 2
     assert len(panel_titles(at)) == 2
 
 
 def test_preset_replaces_the_variants(at):
     at.selectbox(key="compare_preset").set_value("k").run()
-    group = at.session_state.compare_group
+    group = group_of(at)
     assert [c.k for c in group.configs] == [1, 5, 10]
 
 
 def test_bad_variants_show_an_error_and_keep_the_group(at):
-    before = at.session_state.compare_group
+    before = group_of(at)
     at.text_area(key="compare_text").set_value("loss=foo\nbase").run()
     assert not at.exception
     assert any("loss" in e.value for e in at.error)
-    assert at.session_state.compare_group is before
+    assert group_of(at) is before
 
 
 def test_parse_variants():
@@ -89,7 +89,7 @@ def test_parse_variants():
 
 
 def test_timeline_replays_every_variant_at_the_same_iteration(at):
-    at.session_state.compare_group.step(150)
+    group_of(at).step(150)
     at.run()
     slider = at.select_slider[0]
     assert slider.options[:2] == ["0", "100"]
@@ -100,13 +100,13 @@ def test_timeline_replays_every_variant_at_the_same_iteration(at):
 
 
 def test_continue_from_a_past_point_forks_every_variant(at):
-    old = at.session_state.compare_group
+    old = group_of(at)
     old.step(150)
     at.run()
     at.select_slider(key="compare_timeline").set_value("100").run()
     at.button(key="compare_fork").click().run()
     assert not at.exception
-    group = at.session_state.compare_group
+    group = group_of(at)
     assert group is not old and group.iteration == 100
     assert all(m.iteration == 100 for m in group.members)
     assert group.configs == old.configs
@@ -116,14 +116,14 @@ def test_continue_from_a_past_point_forks_every_variant(at):
 
 
 def test_continue_with_a_change_for_one_variant(at):
-    at.session_state.compare_group.step(100)
+    group_of(at).step(100)
     at.run()
     at.select_slider(key="compare_timeline").set_value("0").run()
     at.text_input(key="compare_fork_changes").set_value("lr_g=0.0005, r1=1").run()
     at.selectbox(key="compare_fork_for").set_value(2).run()
     at.button(key="compare_fork").click().run()
     assert not at.exception
-    group = at.session_state.compare_group
+    group = group_of(at)
     assert group.iteration == 0
     assert group.configs[2].lr_g == 5e-4 and group.configs[2].r1 == 1.0
     assert all(c.r1 == 0.0 for i, c in enumerate(group.configs) if i != 2)
@@ -133,14 +133,14 @@ def test_continue_with_a_change_for_one_variant(at):
 
 
 def test_a_bad_change_on_continuing_is_named_and_keeps_the_run(at):
-    old = at.session_state.compare_group
+    old = group_of(at)
     old.step(100)
     at.run()
     at.select_slider(key="compare_timeline").set_value("0").run()
     at.text_input(key="compare_fork_changes").set_value("g_width=8").run()
     at.button(key="compare_fork").click().run()
     assert not at.exception
-    assert at.session_state.compare_group is old and old.iteration == 100
+    assert group_of(at) is old and old.iteration == 100
     assert any("g_width" in e.value for e in at.error)
 
 
@@ -149,7 +149,7 @@ def test_panels_of_one_objective_share_a_colour_range_and_others_keep_theirs():
 
     import numpy as np
 
-    from explorer.compare_view import shared_ranges
+    from explorer.views import shared_ranges
     from gan_core.batched import Group
     from gan_core.config import TrainConfig
 
@@ -180,8 +180,7 @@ def test_panels_of_one_objective_share_a_colour_range_and_others_keep_theirs():
 def test_the_badge_names_divergence_and_collapse_after_the_grace_period():
     import dataclasses
 
-    from explorer.compare_view import badge
-    from explorer.live import COLLAPSE_GRACE
+    from explorer.views import COLLAPSE_GRACE, badge
     from gan_core.config import TrainConfig
     from gan_core.training import Trainer
 

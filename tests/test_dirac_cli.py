@@ -12,6 +12,7 @@ import pytest
 
 from gan_core.cli import main
 from gan_core.dirac import DiracConfig, run
+from gan_core.dirac_stability import read, spectral_radius
 
 
 def dirac(capsys, *argv):
@@ -55,7 +56,9 @@ def test_json_equals_run_for_the_same_config(capsys):
 
 @pytest.mark.parametrize("flag, field, value", [
     ("--clip", "clip", 0.5), ("--noise-std", "noise_std", 0.3), ("--r1", "r1", 1.5),
-    ("--consensus", "consensus", 0.25)])
+    ("--consensus", "consensus", 0.25), ("--momentum", "momentum", -0.4),
+    ("--lr-ratio", "lr_ratio", 2.5), ("--optimizer", "optimizer", "optimistic"),
+    ("--objective", "objective", "bilinear")])
 def test_each_method_parameter_reaches_the_config(capsys, flag, field, value):
     got = dirac_json(capsys, "--steps", "5", flag, str(value))
     assert got["config"][field] == value
@@ -98,6 +101,10 @@ def test_readable_summary(capsys, argv, verdict):
 
 @pytest.mark.parametrize("argv, field", [
     (["--objective", "bogus"], "objective"),
+    (["--optimizer", "adam"], "optimizer"),
+    (["--momentum", "-0.95"], "momentum"),
+    (["--momentum", "1"], "momentum"),
+    (["--lr-ratio", "0"], "lr_ratio"),
     (["--updates", "sideways"], "updates"),
     (["--h", "0"], "h"),
     (["--steps", "1.5"], "steps"),
@@ -122,3 +129,44 @@ def test_module_entry_point_exit_code_and_no_traceback():
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and "objective" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("argv", [
+    ["--objective", "bilinear", "--optimizer", "extragradient", "--h", "0.5"],
+    ["--objective", "gan", "--updates", "alternating", "--momentum", "-0.3", "--d-steps", "2"],
+    ["--objective", "consensus", "--optimizer", "optimistic", "--lr-ratio", "3"],
+])
+def test_json_gains_the_spectral_radius_and_the_reading(capsys, argv):
+    got = dirac_json(capsys, *argv, "--steps", "300")
+    config = DiracConfig(**got["config"])
+    assert got["spectral_radius"] == spectral_radius(config)
+    reading = read(config, run(config)["trajectory"])
+    assert got["outcome"] == reading.outcome and got["verdict"] == reading.verdict
+    assert got["envelope_growth"] == pytest.approx(reading.envelope_growth)
+    assert got["why"] == reading.reason and got["why"].startswith("ρ = ")
+
+
+def test_wgan_gp_has_no_spectral_radius_and_cycles(capsys):
+    """Issue 14: it used to say "diverges (spirals out)" while circling at distance 1.5-2."""
+    got = dirac_json(capsys, "--objective", "wgan-gp")
+    assert got["spectral_radius"] is None
+    assert got["outcome"] == "cycles" and got["verdict"] == "does not converge (cycles / stalls)"
+    json.dumps(got, allow_nan=False)
+
+
+def test_alternating_gan_cycles_also_after_20000_steps(capsys):
+    """Issue 14: "cycles / stalls" at 500 steps but "diverges" at 20,000."""
+    for steps in ("500", "20000"):
+        got = dirac_json(capsys, "--objective", "gan", "--updates", "alternating", "--h", "0.1",
+                         "--steps", steps)
+        assert got["outcome"] == "cycles", steps
+        assert got["spectral_radius"] == pytest.approx(1.0, abs=1e-12)
+
+
+def test_readable_summary_names_the_method_and_rho(capsys):
+    code, out, _ = dirac(capsys, "--objective", "bilinear", "--optimizer", "optimistic",
+                         "--momentum", "-0.1")
+    assert code == 0
+    assert "bilinear" in out and "optimistic" in out and "momentum=-0.1" in out
+    assert "spectral radius at the equilibrium: 0.9" in out
+    assert out.rstrip().splitlines()[-1].strip() == "converges to the equilibrium"

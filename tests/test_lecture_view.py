@@ -7,6 +7,8 @@ from streamlit.testing.v1 import AppTest
 
 from gan_core import scenarios
 
+from .player_helpers import shown
+
 
 def lecture_app(query: dict | None = None) -> AppTest:
     def app():
@@ -27,10 +29,10 @@ def test_opens_on_the_first_scenario_with_its_explanation():
     at = lecture_app()
     assert not at.exception
     first = scenarios.get(list(scenarios.SCENARIOS)[0])
-    assert at.session_state.lecture_loaded == first.name
+    assert at.session_state.lecture.scenario == first.name
     assert any(first.watch in m.value for m in at.markdown)
     assert any(first.explanation.split("\n")[0][:40] in m.value for m in at.markdown)
-    assert len(at.session_state.lecture_group.members) == max(1, len(first.variants))
+    assert len(at.session_state.lecture.playback.group.members) == max(1, len(first.variants))
 
 
 @pytest.mark.parametrize("name", list(scenarios.SCENARIOS))
@@ -39,7 +41,7 @@ def test_every_scenario_loads_from_the_menu(name):
     at.selectbox(key="lecture_pick").set_value(name).run()
     assert not at.exception
     scenario = scenarios.get(name)
-    group = at.session_state.lecture_group
+    group = at.session_state.lecture.playback.group
     assert group.labels == [label for label, _ in scenario.variants] or not scenario.variants
     assert [c for c in group.configs] == [c for _, c in scenarios.configs(scenario)]
 
@@ -47,7 +49,7 @@ def test_every_scenario_loads_from_the_menu(name):
 def test_a_link_opens_a_scenario():
     at = lecture_app({"scenario": "saturation"})
     assert not at.exception
-    assert at.session_state.lecture_loaded == "saturation"
+    assert at.session_state.lecture.scenario == "saturation"
 
 
 def test_an_unknown_scenario_in_a_link_is_named():
@@ -59,21 +61,22 @@ def test_an_unknown_scenario_in_a_link_is_named():
 def test_step_and_reset():
     at = lecture_app()
     at.button(key="lecture_step").click().run()
-    assert at.session_state.lecture_group.iteration == 1
+    assert at.session_state.lecture.playback.group.iteration == 1
     at.button(key="lecture_reset").click().run()
-    assert at.session_state.lecture_group.iteration == 0
+    assert at.session_state.lecture.playback.group.iteration == 0
 
 
 def test_continue_from_here_forks_the_scenario_and_keeps_its_goal():
     at = lecture_app({"scenario": "learning-rates"})
-    old = at.session_state.lecture_group
+    old = at.session_state.lecture.playback.group
     old.step(200)
     at.run()
     at.select_slider(key="lecture_timeline").set_value("100").run()
     at.text_input(key="lecture_fork_changes").set_value("lr_d=0.0001").run()
     at.button(key="lecture_fork").click().run()
     assert not at.exception
-    group = at.session_state.lecture_group
+    group = at.session_state.lecture.playback.group
     assert group.iteration == 100 and all(c.lr_d == 1e-4 for c in group.configs)
     assert all(label.endswith("lr_d=0.0001") for label in group.labels)
-    assert any(f"of {scenarios.get('learning-rates').steps:,}" in m.value for m in at.markdown)
+    _, texts = shown(at, "lecture_player")
+    assert f"of {scenarios.get('learning-rates').steps:,}" in texts["status"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from types import SimpleNamespace
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -24,10 +25,12 @@ def phase_app(live_config: TrainConfig | None = None) -> AppTest:
         phase_view.page()
 
     at = AppTest.from_function(app, default_timeout=60)
-    if live_config is not None:
+    if live_config is not None:                     # the Live page's run, where Live keeps it
         from gan_core.training import Trainer
 
-        at.session_state["trainer"] = Trainer(live_config)
+        member = Trainer(live_config)
+        at.session_state["live"] = SimpleNamespace(playback=SimpleNamespace(
+            group=SimpleNamespace(members=[member])))
     return at.run()
 
 

@@ -7,6 +7,7 @@ GAN_EXPLORER_REQUIRE_BROWSER=1 (set by .ci/run), where a missing browser is a fa
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -171,3 +172,89 @@ def own_server(request):
         pytest.fail(str(err))
     yield url, log_path
     stop_app(proc)
+
+
+# ---------------------------------------------------------------- the frame player
+ITERATION = re.compile(r"Iteration ([\d,]+)")
+TITLE_ITERATION = re.compile(r"\bit(?:eration)? ([\d,]+)")
+
+# What a viewer sees, counted in the page: on every animation frame, the text of the first
+# figure title that names an iteration ("iteration N · loss" on Live, "label · it N" in a
+# panel). Distinct titles per second = frames drawn; an instant with none = a blank figure.
+SAMPLER_JS = """() => {
+  const s = window.__ganSampler = {titles: [], blank: 0, ticks: 0, stop: false};
+  const find = () => {
+    for (const t of document.querySelectorAll('.gx-player .gtitle')) {
+      if (/\\bit(eration)? [\\d,]+/.test(t.textContent)) return t.textContent; }
+    return null; };
+  const loop = () => {
+    s.ticks++;
+    const t = find();
+    if (t === null) s.blank++;
+    else if (!s.titles.length || s.titles[s.titles.length - 1][1] !== t)
+      s.titles.push([performance.now(), t]);
+    if (!s.stop) requestAnimationFrame(loop); };
+  requestAnimationFrame(loop); }"""
+
+
+def start_sampler(page) -> None:
+    page.evaluate(SAMPLER_JS)
+
+
+def stop_sampler(page) -> dict:
+    """{frames, seconds, fps, iterations_per_s, blank, ticks} since start_sampler."""
+    s = page.evaluate("() => { window.__ganSampler.stop = true; return window.__ganSampler; }")
+    titles = s["titles"]
+    its = [int(TITLE_ITERATION.search(t).group(1).replace(",", "")) for _, t in titles]
+    seconds = (titles[-1][0] - titles[0][0]) / 1000 if len(titles) > 1 else 0.0
+    return {"frames": len(titles), "seconds": seconds,
+            "fps": (len(titles) - 1) / seconds if seconds else 0.0,
+            "iterations_per_s": (its[-1] - its[0]) / seconds if seconds else 0.0,
+            "blank": s["blank"], "ticks": s["ticks"], "last": titles[-1][1] if titles else ""}
+
+
+def player_status(page) -> str:
+    return page.locator(".gx-player .gx-status").first.inner_text()
+
+
+def player_iteration(page) -> int:
+    text = player_status(page)
+    match = ITERATION.search(text)
+    assert match, f"no iteration counter in the player's status line: {text!r}"
+    return int(match.group(1).replace(",", ""))
+
+
+def figure_titles(page) -> list[str]:
+    return [t.text_content() for t in page.locator(".gx-player .gtitle").all()
+            if TITLE_ITERATION.search(t.text_content() or "")]
+
+
+def playback(page, prefix: str, label: str):
+    return page.locator(f".st-key-{prefix}_playback button", has_text=label)
+
+
+def button(page, key: str, name: str):
+    """A Streamlit button by its key and label (its container may hold a hidden copy)."""
+    return page.locator(f".st-key-{key}").get_by_role("button", name=name, exact=True)
+
+
+def wait_for(condition, timeout: float, what: str):
+    """condition()'s value once it is true; a condition that cannot be read yet (its
+    assertion fails: the element is still being drawn) counts as not yet."""
+    deadline = time.time() + timeout
+    last = None
+    while time.time() < deadline:
+        try:
+            value = condition()
+        except AssertionError as err:
+            value, last = None, err
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}"
+                         + (f" ({last})" if last else ""))
+
+
+def no_exception(page) -> None:
+    shown = page.locator("[data-testid='stException']")
+    assert shown.count() == 0, shown.first.inner_text()

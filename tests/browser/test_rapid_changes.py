@@ -6,27 +6,8 @@ from __future__ import annotations
 import re
 import time
 
-from .conftest import ARTIFACTS, log_problems, wait_idle, wait_stable
-
-ITERATION = re.compile(r"Iteration ([\d,]+)")
-
-
-def iteration(page) -> int:
-    text = page.locator(".st-key-status_line").first.inner_text()
-    match = ITERATION.search(text)
-    assert match, f"no iteration counter in the status line: {text!r}"
-    return int(match.group(1).replace(",", ""))
-
-
-def wait_for(condition, timeout: float, what: str):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-
+from .conftest import (ARTIFACTS, button, log_problems, player_iteration, playback,
+                       wait_for, wait_idle, wait_stable)
 
 def choose(page, key: str, option: str, attempts: int = 4) -> None:
     """Pick `option` in the selectbox of widget key `key` (a combobox in Streamlit 1.67).
@@ -49,7 +30,8 @@ def choose(page, key: str, option: str, attempts: int = 4) -> None:
 
 def set_number(page, key: str, value: int, attempts: int = 4) -> None:
     """Type `value` into a number input; a rerun that redraws the sidebar meanwhile can detach
-    the field, then type it again, as a user would."""
+    the field or put back the value it had while one was typing: then type it again, as a user
+    would who sees the old value."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout   # (skips without it)
 
     field = page.locator(f".st-key-{key} input[type='number']")
@@ -57,14 +39,21 @@ def set_number(page, key: str, value: int, attempts: int = 4) -> None:
         try:
             field.fill(str(value), timeout=10_000)
             field.press("Enter", timeout=10_000)
-            return
+            time.sleep(0.5)
+            if field.input_value(timeout=10_000) == str(value):
+                return
         except PlaywrightTimeout:
             if attempt == attempts - 1:
                 raise
+    raise AssertionError(f"{key} does not keep {value}: it shows {field.input_value()}")
 
 
 def press(page, label: str) -> None:
-    page.locator(".st-key-playback button", has_text=label).click()
+    playback(page, "live", label).click()
+
+
+def iteration(page) -> int:
+    return player_iteration(page)
 
 
 def test_rapid_changes_while_training(browser, own_server):
@@ -77,7 +66,7 @@ def test_rapid_changes_while_training(browser, own_server):
     page.on("pageerror", lambda err: page_errors.append(str(err)))
     try:
         page.goto(f"{url}/?seed=7")
-        page.wait_for_selector(".js-plotly-plot")
+        page.wait_for_selector(".gx-player .js-plotly-plot")
         wait_idle(page)
         press(page, "Play")
         wait_for(lambda: iteration(page) > 0, 30, "training to start")
@@ -117,7 +106,7 @@ def test_rapid_changes_while_training(browser, own_server):
         assert iteration(page) == paused_at, "training went on after Pause"
 
         # (the button's container also holds a hidden copy of it: pick it by its role and name)
-        page.locator(".st-key-btn_step").get_by_role("button", name="Step", exact=True).click()
+        button(page, "live_step", "Step").click()
         wait_for(lambda: iteration(page) != paused_at, 20, "Step to advance the counter")
         wait_idle(page)
         stepped = wait_stable(lambda: iteration(page), quiet=1.5, timeout=20)

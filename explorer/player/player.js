@@ -1,0 +1,390 @@
+// The frame player: draws the frames the server streams, one after another at a steady rate,
+// with plotly.js (served from the installed `plotly` package by Streamlit's component API).
+//
+// Contract with explorer/player.py (data, Python -> here):
+//   epoch   changes when what is shown is rebuilt (new run, pause, replay, layers...)
+//   static  {blocks, figures, charts}: the page layout, one template per figure, the side
+//           charts; sent with every new epoch until this player acknowledges it
+//   mode    "play": queue `frames` and play them; "still": show the last frame at once
+//   prefix  the page's control keys (a click on its Pause, Step... freezes the animation)
+//   frames  [{seq, figs: {id: diff}, html: {id: text}, charts: {id: append | {fig}}}]
+// and back (setStateValue("ack", ...) reruns the server's fragment, which sends more):
+//   {epoch, received, drawn, queued, fps, n, room} (room: height left below the player's top)
+// A figure diff is gan_draw/frames.py's: per trace [template index | -1, changed attributes],
+// per layout key the new value (null: remove). The DOM and the plots persist across updates, so
+// a figure is never blank once drawn: every frame is a Plotly.react on the same div.
+
+const PLAYERS = (window.__ganExplorerPlayers = window.__ganExplorerPlayers || new Map());
+const MAX_FPS = 30;
+const QUEUE_SECONDS = 0.5;      // frames kept ahead, in seconds of playback: smooths round trips
+const CHART_EVERY_MS = 250;     // one side chart grows every 250 ms, in turn: no stall for all
+const CHART_MAX_POINTS = 1500;  // a series longer than this keeps every other point
+const ACK_RETRY_MS = 1500;
+const ACK_EVERY_MS = 200;       // progress reports while playing, at most one in flight
+const PLOT_CONFIG = { displayModeBar: false, responsive: false, showTips: false };
+
+let plotlyPromise = null;
+function loadPlotly() {
+  if (window.Plotly) return Promise.resolve(window.Plotly);
+  if (!plotlyPromise) {
+    plotlyPromise = new Promise((resolve, reject) => {
+      const script = document.createElement("script");
+      script.src = new URL("../gan_explorer.plotly/plotly.min.js", import.meta.url).href;
+      script.onload = () => resolve(window.Plotly);
+      script.onerror = () => reject(new Error("could not load plotly.js from " + script.src));
+      document.head.appendChild(script);
+    });
+  }
+  return plotlyPromise;
+}
+
+function el(tag, cls) {
+  const node = document.createElement(tag);
+  if (cls) node.className = cls;
+  return node;
+}
+
+class Player {
+  constructor(parent) {
+    this.parent = parent;
+    this.root = el("div", "gx-player");
+    parent.appendChild(this.root);
+    this.blocksKey = "";
+    this.plots = new Map();      // id -> div
+    this.texts = new Map();      // id -> div
+    this.templates = {};
+    this.charts = {};            // id -> {fig, pending: {x, y} per trace}
+    this.epoch = null;
+    this.mode = "still";
+    this.queue = [];
+    this.lastSeq = -1;
+    this.drawnSeq = -1;
+    this.arrivals = [];          // [time, frames] of recent batches: the production rate
+    this.drawTimes = [];         // times of recent draws: the frame rate we achieve
+    this.lastDraw = 0;
+    this.lastChartFlush = 0;
+    this.acks = 0;
+    this.lastAck = 0;
+    this.ackedDrawn = -1;
+    this.inflight = 0;           // time of the unanswered ack, 0 when none
+    this.busy = false;
+    this.ready = false;
+    this.pendingStill = null;
+    loadPlotly().then(() => { this.ready = true; this.flushStill(); this.tick(); });
+    this.resizer = new ResizeObserver(() => this.resize());
+    this.resizer.observe(this.root);
+    this.sentRoom = 0;
+    window.addEventListener("resize", () => {         // the projector layout fits the window
+      if (Math.abs(this.room() - this.sentRoom) > 40) this.ack(true);
+    });
+    // Pause, Step, Reset... stop the animation at once, in the browser: the server's answer
+    // (a still of where the run is) comes a round trip later. The page's controls carry the
+    // player's prefix in their keys (explorer/playback.py), e.g. .st-key-live_playback.
+    this.onClick = (event) => {
+      if (!this.prefix || this.mode !== "play") return;
+      const button = event.target.closest && event.target.closest("button");
+      const control = button && button.closest(`[class*="st-key-${this.prefix}_"]`);
+      if (!control || /\bPlay\b/.test(button.textContent)) return;
+      this.mode = "frozen";
+      this.queue = [];
+    };
+    document.addEventListener("click", this.onClick, true);
+  }
+
+  room() {
+    // Height left for the player below where it starts on the page (the projector layout
+    // sizes its figures to it, so nothing is cut off).
+    const top = this.root.getBoundingClientRect().top + window.scrollY;
+    return Math.round(window.innerHeight - top - 12);
+  }
+
+  // ---------------------------------------------------------------- data from the server
+  receive(data) {
+    if (!data) return;
+    this.inflight = 0;
+    if (data.epoch !== this.epoch) {
+      if (!data.static) { this.ack(true); return; }      // ask for this epoch's templates
+      this.setup(data.static, data.epoch);
+    }
+    this.mode = data.mode;
+    this.prefix = data.prefix;
+    this.maxFps = data.max_fps || MAX_FPS;
+    const frames = (data.frames || []).filter((f) => f.seq > this.lastSeq);
+    if (frames.length) this.lastSeq = frames[frames.length - 1].seq;
+    if (data.mode === "still") {
+      this.queue = [];
+      if (frames.length) { this.pendingStill = frames[frames.length - 1]; this.flushStill(); }
+      return;
+    }
+    if (frames.length) {
+      this.arrivals.push([performance.now(), frames.length]);
+      this.queue.push(...frames);
+    }
+    if (!this.running) this.tick();
+  }
+
+  setup(stat, epoch) {
+    this.epoch = epoch;
+    this.queue = [];
+    this.lastSeq = -1;
+    const blocksKey = JSON.stringify(stat.blocks);
+    if (blocksKey !== this.blocksKey) this.build(stat.blocks, blocksKey);
+    this.templates = stat.figures || {};
+    this.charts = {};
+    for (const [id, fig] of Object.entries(stat.charts || {})) {
+      this.charts[id] = { fig, pending: null };
+    }
+    this.staticPending = true;
+    this.ack(true);                 // tell the server this epoch's templates arrived
+  }
+
+  build(blocks, key) {
+    for (const div of this.plots.values()) if (window.Plotly) window.Plotly.purge(div);
+    this.root.replaceChildren();
+    this.plots.clear();
+    this.texts.clear();
+    const make = (block) => {
+      if (block.type === "plot") {
+        const div = el("div", "gx-plot");
+        div.dataset.id = block.id;
+        if (block.height) div.style.minHeight = block.height + "px";
+        this.plots.set(block.id, div);
+        return div;
+      }
+      if (block.type === "html") {
+        const div = el("div", "gx-html " + (block.cls || ""));
+        div.dataset.id = block.id;
+        this.texts.set(block.id, div);
+        return div;
+      }
+      const box = el("div", block.type === "grid" ? "gx-grid" : "gx-row");
+      if (block.type === "grid") box.style.gridTemplateColumns = `repeat(${block.columns}, minmax(0, 1fr))`;
+      (block.children || []).forEach((child, i) => {
+        const cell = el("div", "gx-cell");
+        if (block.weights) cell.style.flex = `${block.weights[i]} 1 0`;
+        (Array.isArray(child) ? child : [child]).forEach((c) => cell.appendChild(make(c)));
+        box.appendChild(cell);
+      });
+      return box;
+    };
+    blocks.forEach((b) => this.root.appendChild(make(b)));
+    this.blocksKey = key;
+  }
+
+  // ---------------------------------------------------------------- drawing
+  flushStill() {
+    if (!this.ready || !this.pendingStill) return;
+    const frame = this.pendingStill;
+    this.pendingStill = null;
+    this.draw(frame, true);
+    this.drawCharts(true);
+  }
+
+  tick() {
+    if (!this.root.isConnected) { this.stop(); return; }
+    this.running = this.mode === "play";
+    if (!this.running || !this.ready) return;
+    const now = performance.now();
+    if (this.staticPending) this.drawCharts(true);
+    if (this.queue.length && !this.busy && now - this.lastDraw >= this.interval(now)) {
+      this.draw(this.queue.shift(), false);
+      this.lastDraw = now;
+    }
+    if (now - this.lastChartFlush >= CHART_EVERY_MS) this.drawCharts(false);
+    // Ask for more when the queue runs low, and report progress at least every ACK_EVERY_MS
+    // anyway: the server trains ahead only as far as the frames it knows were drawn.
+    const lowWater = Math.max(2, Math.ceil(this.rate(now) * QUEUE_SECONDS * 0.6));
+    const due = this.queue.length <= lowWater
+      || (now - this.lastAck >= ACK_EVERY_MS && this.drawnSeq !== this.ackedDrawn);
+    if (due && (!this.inflight || now - this.inflight > ACK_RETRY_MS)) this.ack(false);
+    requestAnimationFrame(() => this.tick());
+  }
+
+  stop() {
+    this.running = false;
+    this.resizer.disconnect();
+    document.removeEventListener("click", this.onClick, true);
+  }
+
+  rate(now) {
+    // frames produced per second over the last ~3 s (the server's pace)
+    this.arrivals = this.arrivals.filter(([t]) => now - t < 3000);
+    if (this.arrivals.length < 2) return 10;
+    const span = (now - this.arrivals[0][0]) / 1000;
+    const n = this.arrivals.slice(1).reduce((s, [, k]) => s + k, 0);
+    return span > 0.2 ? n / span : 10;
+  }
+
+  interval(now) {
+    // Play at the pace frames arrive, a little faster when the queue is long and slower when
+    // it runs short, so the animation stays steady across round trips; never above maxFps.
+    const rate = this.rate(now);
+    const target = Math.max(1, rate * QUEUE_SECONDS);
+    const adjust = Math.min(1.5, Math.max(0.6, 1 + (this.queue.length - target) / (2 * target)));
+    return 1000 / Math.min(this.maxFps, Math.max(1, rate * adjust));
+  }
+
+  draw(frame, still) {
+    this.busy = true;
+    try {
+      for (const [id, diff] of Object.entries(frame.figs || {})) {
+        const div = this.plots.get(id);
+        const template = this.templates[id];
+        if (!div || !template) continue;
+        if (!still && div.data && unchanged(diff)) continue;      // nothing to redraw
+        const fig = applyDiff(template, diff);
+        fixSize(div, fig.layout);
+        window.Plotly.react(div, fig.data, fig.layout, PLOT_CONFIG);
+      }
+      for (const [id, text] of Object.entries(frame.html || {})) {
+        const div = this.texts.get(id);
+        if (div && div.innerHTML !== text) div.innerHTML = text;
+      }
+      for (const [id, change] of Object.entries(frame.charts || {})) {
+        const chart = this.charts[id];
+        if (change.fig) {
+          this.charts[id] = { fig: change.fig, pending: null, dirty: true };
+        } else if (chart && change.x) {
+          chart.pending = chart.pending || { x: change.x.map(() => []), y: change.y.map(() => []) };
+          change.x.forEach((xs, i) => {
+            chart.pending.x[i].push(...xs);
+            chart.pending.y[i].push(...change.y[i]);
+          });
+        }
+      }
+      this.drawnSeq = frame.seq;
+      const now = performance.now();
+      this.drawTimes.push(now);
+      this.drawTimes = this.drawTimes.filter((t) => now - t < 2000);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  drawCharts(all) {
+    this.lastChartFlush = performance.now();
+    const first = this.staticPending;
+    this.staticPending = false;
+    // Between rebuilds, one chart with new points is redrawn per call, in turn.
+    const waiting = Object.keys(this.charts).filter((id) => this.charts[id].pending);
+    const nextChart = waiting.length
+      ? waiting[(this.chartTurn = ((this.chartTurn || 0) + 1)) % waiting.length] : null;
+    for (const [id, chart] of Object.entries(this.charts)) {
+      const div = this.plots.get(id);
+      if (!div) continue;
+      if (all || first || chart.dirty || !div.data) {
+        if (chart.pending) appendPoints(chart.fig, chart.pending);
+        chart.pending = null;
+        chart.dirty = false;
+        fixSize(div, chart.fig.layout);
+        window.Plotly.react(div, chart.fig.data, chart.fig.layout, PLOT_CONFIG);
+      } else if (chart.pending && id === nextChart) {
+        const indices = chart.pending.x.map((_, i) => i);
+        const total = chart.fig.data.reduce((m, t) => Math.max(m, (t.x || []).length), 0);
+        if (total > CHART_MAX_POINTS) {
+          appendPoints(chart.fig, chart.pending);
+          thin(chart.fig);
+          window.Plotly.react(div, chart.fig.data, chart.fig.layout, PLOT_CONFIG);
+        } else {
+          window.Plotly.extendTraces(div, chart.pending, indices);   // also grows chart.fig's arrays
+        }
+        chart.pending = null;
+      }
+    }
+  }
+
+  resize() {
+    if (!this.ready) return;
+    for (const div of this.plots.values()) {
+      // only plots on screen: a page being redrawn may have hidden or detached them
+      if (!div.data || !div.isConnected || div.offsetParent === null) continue;
+      Promise.resolve(window.Plotly.Plots.resize(div)).catch(() => {});
+    }
+  }
+
+  // ---------------------------------------------------------------- talking back
+  ack(force) {
+    if (!this.setState) return;
+    const now = performance.now();
+    if (!force && this.mode !== "play") return;
+    this.inflight = now;
+    this.drawTimes = this.drawTimes.filter((t) => now - t < 2000);
+    const fps = this.drawTimes.length > 1
+      ? (this.drawTimes.length - 1) / ((now - this.drawTimes[0]) / 1000) : 0;
+    this.acks += 1;
+    this.lastAck = now;
+    this.ackedDrawn = this.drawnSeq;
+    this.sentRoom = this.room();
+    this.setState("ack", {
+      epoch: this.epoch, received: this.lastSeq, drawn: this.drawnSeq,
+      queued: this.queue.length, fps: Math.round(fps * 10) / 10, n: this.acks,
+      room: this.sentRoom,
+    });
+  }
+}
+
+// ------------------------------------------------------------------ figures
+function applyDiff(template, diff) {
+  const data = (diff.data || []).map(([index, attrs]) => {
+    const trace = Object.assign({}, index >= 0 ? template.data[index] : {}, attrs);
+    for (const k of Object.keys(trace)) if (trace[k] === null) delete trace[k];
+    return trace;
+  });
+  for (const trace of data) {               // an array sent once for two traces
+    for (const [k, v] of Object.entries(trace)) {
+      if (v && typeof v === "object" && v.ref) trace[k] = data[v.ref[0]][v.ref[1]];
+    }
+  }
+  const layout = Object.assign({}, template.layout, diff.layout || {});
+  for (const [k, v] of Object.entries(layout)) {
+    if (v === null) delete layout[k];
+    else if (v && typeof v === "object" && Array.isArray(v.items)) {     // a list diff
+      layout[k] = v.items.map((item) => (typeof item === "number" ? template.layout[k][item] : item));
+    }
+  }
+  return { data, layout };
+}
+
+function unchanged(diff) {
+  return !Object.keys(diff.layout || {}).length
+    && (diff.data || []).every(([index, attrs]) => index >= 0 && !Object.keys(attrs).length);
+}
+
+function fixSize(div, layout) {
+  if (layout.height) div.style.height = layout.height + "px";
+}
+
+function asArray(values) {
+  return Array.isArray(values) ? values : Array.from(values || []);
+}
+
+function appendPoints(fig, pending) {
+  pending.x.forEach((xs, i) => {
+    const trace = fig.data[i];
+    if (!trace) return;
+    trace.x = asArray(trace.x).concat(xs);
+    trace.y = asArray(trace.y).concat(pending.y[i]);
+  });
+}
+
+function thin(fig) {
+  for (const trace of fig.data) {
+    const x = asArray(trace.x), y = asArray(trace.y);
+    if (x.length <= CHART_MAX_POINTS) continue;
+    const keep = (_, i) => i % 2 === 0 || i === x.length - 1;
+    trace.x = x.filter(keep);
+    trace.y = y.filter(keep);
+  }
+}
+
+export default function (component) {
+  const { data, parentElement, setStateValue, key } = component;
+  let player = PLAYERS.get(key);
+  if (!player || player.parent !== parentElement) {
+    if (player && player.root.isConnected === false) player.stop();
+    player = new Player(parentElement);
+    PLAYERS.set(key, player);
+  }
+  player.setState = setStateValue;
+  player.receive(data);
+}

@@ -1,0 +1,273 @@
+"""What each page shows of its group, as plain figure specs and text for the frame player.
+
+A view answers, for a group (a Live run is a group of one): its snapshots (now, or recorded at
+an iteration when replaying), the figures drawn from them (gan_draw.figures specs keyed by the
+player's plot ids), the text blocks (status line, table) and the side charts. explorer/stream.py
+turns those into the player's templates and frames; nothing here trains or talks to Streamlit.
+"""
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+
+import numpy as np
+
+from gan_draw import figures
+
+# Badges: what is wrong with a run, as its status line or panel title says it.
+COLLAPSE_GRACE = 500   # an untrained G covers no mode yet: that is not "collapse"
+PRESENT_HEIGHT = 820   # the projector layout's figure height until the browser says its room
+PRESENT_FONT = 22      # px: every text of a projected figure (readable from the back row)
+# The panels' key (their legends would repeat it six times): colours as in gan_draw.figures.
+PANEL_KEY = (f"<span style='color:{figures.REAL_COLOR}'>●</span> real "
+             f"<span style='color:{figures.FAKE_COLOR}'>●</span> generated "
+             f"<span style='color:{figures.PUSH_COLOR}'>━</span> G push "
+             f"<span style='color:{figures.CONTOUR_COLOR}'>╌</span> decision boundary")
+BADGE_COLOR = "#c62828"
+COMPARE_METRICS = {"modes_covered": ("modes covered", True), "high_quality": ("high quality", True),
+                   "reverse_kl": ("reverse KL", False), "w1": ("w1", False)}
+
+
+def badge(snap) -> str:
+    """What is wrong with a run at this snapshot: diverged, or collapsed (not before
+    COLLAPSE_GRACE iterations: an untrained G covers no mode yet); "" when nothing is."""
+    if snap.status:
+        return snap.status
+    if snap.metrics.get("collapsed") and snap.iteration >= COLLAPSE_GRACE:
+        return "mode collapse"
+    return ""
+
+
+def replay_marker(fig: dict, iteration: int | None) -> dict:
+    """A chart with a dashed vertical line at the replayed iteration."""
+    if iteration is None:
+        return fig
+    layout = fig["layout"]
+    layout["shapes"] = list(layout.get("shapes", [])) + [dict(
+        type="line", xref="x", yref="paper", x0=iteration, x1=iteration, y0=0, y1=1,
+        line=dict(color="#c62828", width=1.5, dash="dot"))]
+    return fig
+
+
+@dataclass
+class LiveView:
+    """The Live page: the main figure, the status line, the mode bars and four side charts
+    (or, in the projector layout, the main figure alone, large)."""
+    layers: tuple = figures.LAYERS
+    grid: int = 50
+    samples: int = 500
+    present: bool = False
+    chart_every: int = 20        # iterations between appended chart points
+    room: int | None = None      # px the browser has for the player (the projector layout fits)
+
+    @property
+    def present_height(self) -> int:
+        return int(min(max((self.room or PRESENT_HEIGHT) - 40, 420), 1300))
+
+    def snapshots(self, group, replay: int | None):
+        member = group.members[0]
+        if replay is not None:
+            return group.records_at(replay)
+        return [member.snapshot(grid=self.grid, n_samples=self.samples, w1_samples=0)]
+
+    def figures(self, group, snaps, slow: bool = True) -> dict:
+        """The main figure, and the mode bars when `slow` (they change at the charts' pace)."""
+        snap = snaps[0]
+        if self.present:
+            main = figures.main_spec(snap, self.layers, height=self.present_height,
+                                     font_size=PRESENT_FONT, light=True)
+            return {"main": main}
+        out = {"main": figures.main_spec(snap, self.layers, height=600, light=True)}
+        if slow and snap.mode_counts is not None:
+            out["bar"] = figures.mode_bar_spec(snap.mode_counts)
+        return out
+
+    def texts(self, group, snaps, rate: float = 0.0) -> dict:
+        snap, member = snaps[0], group.members[0]
+        m = snap.metrics
+        parts = [f"<b>Iteration {snap.iteration:,}</b>"]
+        if rate > 0:
+            parts.append(f"{rate:,.0f} it/s")
+        if m.get("modes_covered") is not None:
+            parts.append(f"modes {m['modes_covered']}/{m['n_modes']}")
+            parts.append(f"high quality {100 * m['high_quality']:.0f}%")
+        w1 = member.metric_history.last().get("w1")    # exact OT: at each record
+        if w1 is not None and np.isfinite(w1):
+            parts.append(f"w1 {w1:.3f}")
+        parts.append(f"D updates {member.d_updates:,} · G updates {member.g_updates:,}")
+        problem = badge(snap)
+        if snap.status:
+            parts.append(f"<span class='gx-badge gx-bad'>{html.escape(problem)} — Reset to "
+                         "start again</span>")
+        elif problem:
+            parts.append(f"<span class='gx-badge gx-warn'>{html.escape(problem)}</span>")
+        return {"status": " · ".join(parts)}
+
+    def charts(self, group, replay: int | None) -> dict:
+        if self.present:
+            return {}
+        member = group.members[0]
+        history = member.history.as_arrays()
+        metrics = member.metric_history.as_arrays()
+        charts = {
+            "losses": figures.history_spec(history, ["d_loss", "g_loss"], title="Losses"),
+            "grads": figures.history_spec(history, ["d_grad_norm", "g_grad_norm"],
+                                          title="Gradient norms", log_y=True),
+        }
+        if member.data.is_mixture:
+            charts["modes"] = figures.history_spec(metrics, ["modes_covered"],
+                                                   title="Modes covered")
+            charts["w1"] = figures.history_spec(metrics, ["high_quality", "reverse_kl", "w1"],
+                                                title="High-quality fraction, reverse KL, w1")
+        else:
+            charts["w1"] = figures.history_spec(metrics, ["w1"], title="w1")
+        return {cid: replay_marker(fig, replay) for cid, fig in charts.items()}
+
+    def blocks(self, group) -> list:
+        status = {"type": "html", "id": "status", "cls": "gx-status"}
+        if self.present:
+            return [status, {"type": "plot", "id": "main", "height": self.present_height}]
+        side = []
+        if group.members[0].data.is_mixture:
+            side.append({"type": "plot", "id": "bar", "height": 220})
+        side += [{"type": "plot", "id": cid, "height": 220}
+                 for cid in (["losses", "grads", "modes", "w1"]
+                             if group.members[0].data.is_mixture else ["losses", "grads", "w1"])]
+        return [status, {"type": "row", "weights": [3, 2],
+                         "children": [[{"type": "plot", "id": "main", "height": 600}], side]}]
+
+
+@dataclass
+class GroupView:
+    """Compare and Lecture: one panel per variant (shared colour ranges per objective and one
+    arrow scale), a status line, the table of current figures and a chart per metric."""
+    height: int = 380
+    grid: int = 36
+    samples: int = 300
+    goal: int | None = None              # the scenario's length, shown as "of N"
+    extra_charts: tuple = ()             # history keys a scenario's watch line names
+    chart_every: int = 10                # iterations between appended chart points
+    layers: tuple = ("surface", "contour", "real", "fake", "push")
+    per_row: int = 3
+    present: bool = False                # the projector layout: the panels alone, large
+    room: int | None = None
+
+    def panel_height(self, panels: int) -> int:
+        """A panel's height: fixed, or in the projector layout two rows fit the window."""
+        if not self.present:
+            return self.height
+        rows = min(-(-panels // self.per_row), 2)
+        room = (self.room or 2 * self.height) - 40
+        return int(min(max(room / rows - 12, 220), 900))
+
+    def snapshots(self, group, replay: int | None):
+        if replay is not None:
+            return group.records_at(replay)
+        return [m.snapshot(grid=self.grid, n_samples=self.samples, w1_samples=0)
+                for m in group.members]
+
+    def figures(self, group, snaps, slow: bool = True) -> dict:
+        ranges = shared_ranges(snaps)
+        # One arrow scale for all panels: a vanishing generator gradient shows as short arrows.
+        push_scale = max((figures.push_reference(s.push) for s in snaps), default=0.0) or None
+        out = {}
+        for i, (label, snap, (zmin, zmax)) in enumerate(zip(group.labels, snaps, ranges)):
+            title = (f"{html.escape(label)} · " if label else "") + f"it {snap.iteration:,}"
+            if problem := badge(snap):
+                title += f" · <span style='color:{BADGE_COLOR}'>{html.escape(problem)}</span>"
+            panel = figures.main_spec(
+                snap, self.layers, title=title, height=self.panel_height(len(snaps)), zmin=zmin,
+                zmax=zmax, show_colorbar=False, push_scale=push_scale, light=True,
+                font_size=PRESENT_FONT - 2 if self.present else None)
+            # one key above the panels (the status line's) instead of a legend in each: the
+            # plots get the room, and the browser draws six legends less per frame
+            panel["layout"]["showlegend"] = False
+            if self.present:
+                panel["layout"]["margin"].update(t=PRESENT_FONT + 20, b=PRESENT_FONT + 16)
+            out[f"panel_{i}"] = panel
+        return out
+
+    def texts(self, group, snaps, rate: float = 0.0) -> dict:
+        n = len(group.labels)
+        goal = f" of {self.goal:,}" if self.goal else ""
+        speed = f" · {rate:,.0f} it/s per run" if rate > 0 else ""
+        status = (f"<b>Iteration {group.iteration:,}</b>{goal} · {n} run{'s' if n > 1 else ''}"
+                  f"{speed}<span class='gx-key'>{PANEL_KEY}</span>")
+        if self.present:
+            return {"status": status}
+        return {"status": status, "table": metric_table_html(group)}
+
+    def charts(self, group, replay: int | None) -> dict:
+        if self.present:
+            return {}
+        metric_histories = {label: m.metric_history.as_arrays()
+                            for label, m in zip(group.labels, group.members)}
+        histories = {label: m.history.as_arrays()
+                     for label, m in zip(group.labels, group.members)}
+        charts = {f"chart_{key}": figures.compare_histories_spec(metric_histories, key,
+                                                                 title=title)
+                  for key, (title, _) in COMPARE_METRICS.items()}
+        for key in ("d_loss", "g_loss") + tuple(k for k in self.extra_charts
+                                                if k not in ("d_loss", "g_loss")):
+            source = metric_histories if key in COMPARE_METRICS else histories
+            charts[f"chart_{key}"] = figures.compare_histories_spec(
+                source, key, title=figures._label(key))
+        return {cid: replay_marker(fig, replay) for cid, fig in charts.items()}
+
+    def blocks(self, group) -> list:
+        height = self.panel_height(len(group.members))
+        panels = [{"type": "plot", "id": f"panel_{i}", "height": height}
+                  for i in range(len(group.members))]
+        grid = {"type": "grid", "columns": min(self.per_row, len(panels)), "children": panels}
+        status = {"type": "html", "id": "status", "cls": "gx-status"}
+        if self.present:
+            return [status, grid]
+        charts = [{"type": "plot", "id": cid, "height": 240} for cid in self._chart_ids()]
+        return [status, grid, {"type": "html", "id": "table", "cls": "gx-table"},
+                {"type": "grid", "columns": 3, "children": charts}]
+
+    def _chart_ids(self) -> list[str]:
+        keys = list(COMPARE_METRICS) + ["d_loss", "g_loss"] + [
+            k for k in self.extra_charts if k not in ("d_loss", "g_loss")]
+        return [f"chart_{k}" for k in keys]
+
+
+def shared_ranges(snaps) -> list[tuple[float | None, float | None]]:
+    """A colour range per panel, shared by the panels of one objective: their critic or score
+    values compare at a glance, while a WGAN critic's arbitrary scale does not wash out an
+    LSGAN score. Each range stays centred on the objective's decision level (the neutral
+    colour); probabilities keep their own fixed range (None)."""
+    ranges: dict[str, tuple[float, float]] = {}
+    for snap in snaps:
+        if snap.surface_kind != "probability":
+            lo, hi = figures.surface_range(snap)
+            old_lo, old_hi = ranges.get(snap.loss, (lo, hi))
+            ranges[snap.loss] = (min(lo, old_lo), max(hi, old_hi))
+    return [(None, None) if s.surface_kind == "probability" else ranges[s.loss] for s in snaps]
+
+
+def metric_rows(group) -> list[tuple[str, list[str], str]]:
+    """(label, [formatted metric per COMPARE_METRICS column, the best starred], status) per
+    variant, from each variant's latest recorded figures."""
+    values = np.array([[member.metric_history.last().get(name, np.nan) for name in COMPARE_METRICS]
+                       for member in group.members], dtype=float).reshape(len(group.members), -1)
+    shown = [[] for _ in group.members]
+    for j, (_, larger) in enumerate(COMPARE_METRICS.values()):
+        column = values[:, j]
+        finite = column[np.isfinite(column)]
+        best = ((finite.max() if larger else finite.min())
+                if len(np.unique(finite)) > 1 else np.nan)
+        for i, v in enumerate(column):
+            shown[i].append("—" if not np.isfinite(v) else
+                            f"{v:.3g}" + (" ★" if np.isfinite(best) and v == best else ""))
+    return [(label, cells, member.status or "ok")
+            for label, cells, member in zip(group.labels, shown, group.members)]
+
+
+def metric_table_html(group) -> str:
+    head = "".join(f"<th>{html.escape(title)}</th>" for title, _ in COMPARE_METRICS.values())
+    rows = "".join(
+        f"<tr><td>{html.escape(label)}</td>" + "".join(f"<td>{c}</td>" for c in cells)
+        + f"<td>{html.escape(status)}</td></tr>"
+        for label, cells, status in metric_rows(group))
+    return f"<table><tr><th></th>{head}<th>status</th></tr>{rows}</table>"

@@ -1,0 +1,132 @@
+"""gan_draw.frames: what the browser player receives — arrays on the wire, figures as diffs
+against a template, side charts by appending — round trips, non-finite values, sizes."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from gan_core.config import TrainConfig
+from gan_core.training import Trainer
+from gan_draw import figures
+from gan_draw.frames import (apply_diff, chart_append, decode_array, encode_array,
+                             figure_diff, from_wire, to_wire, wire_size)
+
+
+@pytest.fixture(scope="module")
+def snaps():
+    trainer = Trainer(TrainConfig(g_width=32, d_width=32))
+    trainer.step(40)                          # D has a decision boundary in view by now
+    first = trainer.snapshot(grid=40, n_samples=500, w1_samples=0)
+    trainer.step(30)
+    second = trainer.snapshot(grid=40, n_samples=500, w1_samples=0)
+    return first, second, trainer
+
+
+def same_figure(a: dict, b: dict) -> bool:
+    """Equal as the browser would read them (arrays compared as float32, NaN equal)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(same_figure(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(same_figure(x, y) for x, y in zip(a, b))
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        a, b = np.asarray(a, dtype=np.float32), np.asarray(b, dtype=np.float32)
+        return a.shape == b.shape and np.array_equal(a, b, equal_nan=True)
+    return a == b
+
+
+def test_arrays_round_trip_as_float32_with_shape_and_non_finite_values():
+    a = np.array([[0.5, np.nan, np.inf], [-np.inf, 1e-7, -3.25]])
+    spec = encode_array(a)
+    assert spec["dtype"] == "f4" and spec["shape"] == "2,3"
+    back = decode_array(json.loads(json.dumps(spec)))
+    assert back.dtype == np.float32 and back.shape == (2, 3)
+    assert np.array_equal(back, a.astype(np.float32), equal_nan=True)
+    ints = decode_array(encode_array(np.array([3, -7, 2**20], dtype=np.int64)))
+    assert ints.dtype == np.int32 and ints.tolist() == [3, -7, 2**20]
+
+
+def test_non_finite_scalars_become_null_so_the_browser_can_parse_them():
+    wire = to_wire({"a": float("nan"), "b": [np.float32(np.inf), 2], "c": np.int64(4),
+                    "d": (True, None)})
+    text = json.dumps(wire, allow_nan=False)          # raises if a NaN got through
+    assert json.loads(text) == {"a": None, "b": [None, 2], "c": 4, "d": [True, None]}
+    assert to_wire(np.array([1.0, np.nan]), binary=False) == [1.0, None]
+
+
+def test_a_figure_is_its_template_plus_its_diff(snaps):
+    first, second, _ = snaps
+    template = figures.main_spec(first, light=True)
+    fig = figures.main_spec(second, light=True)
+    diff = json.loads(json.dumps(figure_diff(fig, template)))   # through JSON, as sent
+    rebuilt = from_wire(apply_diff(to_wire(template), diff))
+    assert same_figure(rebuilt, from_wire(to_wire(fig)))
+    # the static parts are not resent: real samples, colour bar, axes
+    real = next(i for i, t in enumerate(template["data"]) if t["meta"] == "real")
+    entry = next(attrs for index, attrs in diff["data"] if index == real)
+    assert entry == {}
+    assert "xaxis" not in diff["layout"] and "title" in diff["layout"]
+    # drawn as traces (an export), the contour's z is the surface's: sent once
+    plain = figures.main_spec(first)
+    diff = json.loads(json.dumps(figure_diff(figures.main_spec(second), plain)))
+    contour = next(attrs for index, attrs in diff["data"]
+                   if index >= 0 and plain["data"][index]["meta"] == "contour")
+    assert "ref" in contour["z"]
+    rebuilt = from_wire(apply_diff(to_wire(plain), diff))
+    assert same_figure(rebuilt, from_wire(to_wire(figures.main_spec(second))))
+
+
+def test_traces_and_layout_keys_that_appear_or_vanish_are_sent_whole_or_removed(snaps):
+    first, second, _ = snaps
+    template = figures.main_spec(first, ["real", "fake"])
+    fig = figures.main_spec(second, ["surface", "real"])
+    fig["layout"].pop("legend")
+    diff = figure_diff(fig, template)
+    assert diff["data"][0][0] == -1 and diff["data"][0][1]["meta"] == "surface"
+    assert diff["layout"]["legend"] is None
+    rebuilt = from_wire(apply_diff(to_wire(template), json.loads(json.dumps(diff))))
+    assert [t["meta"] for t in rebuilt["data"]] == ["surface", "real"]
+    assert "legend" not in rebuilt["layout"]
+
+
+def test_a_live_frame_is_small(snaps):
+    first, second, _ = snaps
+    template = figures.main_spec(first, light=True)
+    fig = figures.main_spec(second, light=True)
+    diff = figure_diff(fig, template)
+    full = wire_size(to_wire(fig))
+    # a 40x40 surface (twice: heatmap and contour), 500 samples, arrows and latent grid
+    assert wire_size(diff) < 60_000
+    assert wire_size(diff) < 0.9 * full, "the static parts must stay out of a frame"
+
+
+def test_charts_grow_by_appending_the_new_points(snaps):
+    *_, trainer = snaps
+    history = trainer.history.as_arrays()
+    old = figures.history_spec(history, ["d_loss", "g_loss"], title="Losses")
+    trainer.step(25)
+    new = figures.history_spec(trainer.history.as_arrays(), ["d_loss", "g_loss"],
+                               title="Losses")
+    append = chart_append(new, old, since=history["iteration"][-1], every=10)
+    assert len(append["x"]) == 2
+    xs = append["x"][0]
+    assert xs[-1] == trainer.iteration and all(x > history["iteration"][-1] for x in xs)
+    assert len(xs) <= 3                               # one point per 10 iterations
+    assert append["y"][0][-1] == pytest.approx(trainer.history.last()["d_loss"])
+    # a series that appears (no data at first) cannot be appended to: resend the chart
+    empty = figures.history_spec({"iteration": np.array([])}, ["d_loss"], title="x")
+    assert chart_append(new, empty, since=0) is None
+
+
+def test_the_light_figure_draws_the_boundary_as_one_dashed_path(snaps):
+    first, *_ = snaps
+    fig = figures.main_spec(first, light=True)
+    shapes = {s["name"]: s for s in fig["layout"]["shapes"]}
+    assert set(shapes) == {"contour", "manifold", "real", "fake", "push"}
+    assert shapes["contour"]["line"]["dash"] == "dash"
+    # the legend keeps an entry per layer, drawing nothing
+    keys = {t["meta"]: t for t in fig["data"] if t["type"] == "scatter"}
+    assert set(keys) == set(shapes) and all(t["x"] == [None] for t in keys.values())
+    # every sample is a dot of the path
+    assert shapes["real"]["path"].count("M") == len(first.real)
