@@ -33,7 +33,7 @@ def spectrum_figure(spectrum: "Spectrum", *, height: int = 320,
     layout["xaxis"]["title"] = dict(text="Re λ", font=dict(size=13))
     layout["yaxis"]["title"] = dict(text="Im λ", font=dict(size=13))
     if not len(ev):
-        return _message(layout, "no eigenvalue converged")
+        return go.Figure(_message(layout, "no eigenvalue converged"))
     centre, radius = spectrum.region
     angle = np.linspace(0, 2 * np.pi, CIRCLE_POINTS)
     inside = np.abs(1 + spectrum.lr_ref * ev) < 1
@@ -82,7 +82,7 @@ def spectrum_history_figure(history: dict, *, height: int = 220) -> go.Figure:
     layout["margin"] = dict(layout["margin"], r=60)
     x = np.asarray(history.get("iteration", []), dtype=float)
     if not len(x):
-        return _message(layout, "no data yet")
+        return go.Figure(_message(layout, "no data yet"))
     real = np.asarray(history["max_real"], dtype=float)
     rotation = np.minimum(np.asarray(history["rotation"], dtype=float), ROTATION_CAP)
     rotation = np.where(rotation > 0, rotation, np.nan)       # log axis: no zeros
