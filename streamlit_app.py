@@ -3,6 +3,7 @@ import streamlit as st
 
 from explorer import (compare_view, controls, dirac_view, lecture_view, links, live, session,
                       state, tuning)
+from explorer import phase_view
 
 tuning.tune_process()
 st.set_page_config(page_title="GAN dynamics explorer", page_icon="🎯", layout="wide",
@@ -27,5 +28,6 @@ pages = [
             url_path="compare"),
     st.Page(lecture_view.page, title="Lecture", icon=":material/school:", url_path="lecture"),
     st.Page(dirac_view.page, title="Dirac-GAN", icon=":material/cyclone:", url_path="dirac"),
+    st.Page(phase_view.page, title="Phase diagram", icon=":material/grid_on:", url_path="phase"),
 ]
 st.navigation(pages, position="top").run()

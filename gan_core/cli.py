@@ -204,10 +204,10 @@ def main(argv=None) -> int:
 
 
 def _load_subcommands() -> None:
-    """Other modules register their own subcommands (compare, dirac, export) on import."""
+    """Other modules register their own subcommands (compare, dirac, export, sweep) on import."""
     import importlib
 
-    for module in ("compare_cli", "dirac_cli", "export_cli"):
+    for module in ("compare_cli", "dirac_cli", "export_cli", "sweep_cli"):
         try:
             importlib.import_module(f"gan_core.{module}")
         except ModuleNotFoundError as err:
