@@ -13,13 +13,15 @@ from gan_core import config as C
 from gan_core.points import MAX_COORDINATE, MAX_POINTS_FILE_BYTES, read_points
 
 from . import session, state
+from .diagnostics import OPTIMAL_D
 from .player import canvas
 from gan_draw.figures import LAYERS
 
 K = session.widget_key
 LAYER_LABELS = {"surface": "D surface", "contour": "decision contour", "real": "real samples",
                 "fake": "generated samples", "push": "G's push (gradient arrows)",
-                "manifold": "G manifold (latent grid)"}
+                "manifold": "G manifold (latent grid)",
+                OPTIMAL_D: "optimal D* = 0.5 (sigmoid losses)"}
 
 
 def float_field(where, label: str, name: str) -> None:
@@ -198,10 +200,15 @@ def model_controls() -> None:
 
 
 def display_controls() -> None:
-    st.multiselect("Layers", LAYERS, key="layers", persist_state="session", format_func=LAYER_LABELS.get)
+    st.multiselect("Layers", LAYERS + (OPTIMAL_D,), key="layers", persist_state="session",
+                   format_func=LAYER_LABELS.get)
     st.slider("Surface resolution", 20, 120, step=10, key="grid", persist_state="session")
     st.slider("Iterations per frame", 1, 200, key="iters_per_frame", persist_state="session",
               help="More trains faster; fewer animates more smoothly.")
+    st.checkbox("Game diagnostics", key="diagnostics", persist_state="session",
+                help="The leading eigenvalues of the game's Jacobian at the current weights, "
+                     "with the region where simultaneous gradient steps contract, and their "
+                     "history (every few seconds while playing)")
 
 
 def sidebar(classroom: bool = False) -> None:

@@ -8,6 +8,7 @@ from gan_core.records import MAX_RECORD_BYTES, run_bytes
 from gan_draw import export, figures
 
 from . import playback, session
+from .diagnostics import SpectrumTracker
 from .views import LiveView
 
 PRESENT_HEIGHT = 820
@@ -15,8 +16,12 @@ PRESENT_HEIGHT = 820
 
 def view_of(live_state, present: bool) -> LiveView:
     layers = tuple(live_state.layers) or figures.LAYERS
+    if live_state.diagnostics and live_state.spectra is None:
+        live_state.spectra = SpectrumTracker()
     return LiveView(layers=layers, grid=int(live_state.grid), present=present,
-                    chart_every=int(live_state.iters_per_frame))
+                    chart_every=int(live_state.iters_per_frame),
+                    diagnostics=bool(live_state.diagnostics) and not present,
+                    tracker=live_state.spectra)
 
 
 def export_menu(pb) -> None:

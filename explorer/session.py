@@ -26,7 +26,7 @@ CONFIG_FIELDS = tuple(f.name for f in fields(TrainConfig))
 # Real-valued settings are typed as text (controls.float_field): the widget holds the text,
 # the state the number it reads as (or the text itself, which the validator then names).
 FLOAT_FIELDS = frozenset(f.name for f in fields(TrainConfig) if f.type.startswith("float"))
-DISPLAY_KEYS = ("layers", "grid", "iters_per_frame")
+DISPLAY_KEYS = ("layers", "grid", "iters_per_frame", "diagnostics")
 
 
 def shown(name: str, value):

@@ -34,6 +34,8 @@ class LiveState:
     layers: list = field(default_factory=list)
     grid: int = 50
     iters_per_frame: int = 20
+    diagnostics: bool = False         # the game's spectrum beside the charts
+    spectra: object = None            # its explorer.diagnostics.SpectrumTracker
     errors: list = field(default_factory=list)   # what is wrong with `values`, all of it
     upload_id: str | None = None      # the custom-points file last read
     points_text: str = ""             # the custom points as typed (may be invalid)

@@ -56,7 +56,7 @@ class FrameMaker:
         iteration `replay`); returns its static part."""
         self.epoch = next(_EPOCHS)
         snaps = self.view.snapshots(group, replay)
-        figures = self.view.figures(group, snaps)
+        figures = self.view.figures(group, snaps, fresh=True)
         charts = self.view.charts(group, replay)
         self._templates = figures
         self._charts = charts

@@ -8,11 +8,14 @@ turns those into the player's templates and frames; nothing here trains or talks
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from gan_draw import figures
+
+from . import diagnostics
+from .diagnostics import OPTIMAL_D
 
 # Badges: what is wrong with a run, as its status line or panel title says it.
 COLLAPSE_GRACE = 500   # an untrained G covers no mode yet: that is not "collapse"
@@ -59,6 +62,8 @@ class LiveView:
     present: bool = False
     chart_every: int = 20        # iterations between appended chart points
     room: int | None = None      # px the browser has for the player (the projector layout fits)
+    diagnostics: bool = False    # the game's spectrum beside the charts
+    tracker: object = field(default=None, repr=False, compare=False)   # its SpectrumTracker
 
     @property
     def present_height(self) -> int:
@@ -68,18 +73,32 @@ class LiveView:
         member = group.members[0]
         if replay is not None:
             return group.records_at(replay)
-        return [member.snapshot(grid=self.grid, n_samples=self.samples, w1_samples=0)]
+        snap = member.snapshot(grid=self.grid, n_samples=self.samples, w1_samples=0)
+        if OPTIMAL_D in self.layers:         # D* of these very samples, and its gap to D
+            snap.metrics["optimal_d"] = diagnostics.optimal_d(member, snap)
+        return [snap]
 
-    def figures(self, group, snaps, slow: bool = True) -> dict:
-        """The main figure, and the mode bars when `slow` (they change at the charts' pace)."""
+    def figures(self, group, snaps, slow: bool = True, fresh: bool = False) -> dict:
+        """The main figure; when `slow` (the charts' pace) the mode bars and the spectrum,
+        which is computed again when `fresh` (a paused moment) or every few seconds."""
         snap = snaps[0]
+        layers = tuple(name for name in self.layers if name != OPTIMAL_D)
+        trace, _ = snap.metrics.get("optimal_d", (None, ""))
+        extra = (trace,) if trace is not None else ()
         if self.present:
-            main = figures.main_spec(snap, self.layers, height=self.present_height,
-                                     font_size=PRESENT_FONT, light=True)
+            main = figures.main_spec(snap, layers, height=self.present_height,
+                                     font_size=PRESENT_FONT, light=True, extra_traces=extra)
             return {"main": main}
-        out = {"main": figures.main_spec(snap, self.layers, height=600, light=True)}
+        out = {"main": figures.main_spec(snap, layers, height=600, light=True,
+                                         extra_traces=extra)}
         if slow and snap.mode_counts is not None:
             out["bar"] = figures.mode_bar_spec(snap.mode_counts)
+        if slow and self.diagnostics and self.tracker is not None:
+            if snap.iteration == group.members[0].iteration:
+                self.tracker.update(group.members[0], fresh)
+            spectrum = self.tracker.figure()
+            if spectrum is not None:
+                out["spectrum"] = spectrum
         return out
 
     def texts(self, group, snaps, rate: float = 0.0) -> dict:
@@ -94,6 +113,9 @@ class LiveView:
         w1 = member.metric_history.last().get("w1")    # exact OT: at each record
         if w1 is not None and np.isfinite(w1):
             parts.append(f"w1 {w1:.3f}")
+        gap = snap.metrics.get("optimal_d", (None, ""))[1]
+        if gap:
+            parts.append(f"D vs optimal D*{gap.replace(' · gap', ': gap')}")
         parts.append(f"D updates {member.d_updates:,} · G updates {member.g_updates:,}")
         problem = badge(snap)
         if snap.status:
@@ -121,6 +143,8 @@ class LiveView:
                                                 title="High-quality fraction, reverse KL, w1")
         else:
             charts["w1"] = figures.history_spec(metrics, ["w1"], title="w1")
+        if self.diagnostics and self.tracker is not None:
+            charts["spectrum_history"] = self.tracker.history_figure()
         return {cid: replay_marker(fig, replay) for cid, fig in charts.items()}
 
     def blocks(self, group) -> list:
@@ -133,6 +157,9 @@ class LiveView:
         side += [{"type": "plot", "id": cid, "height": 220}
                  for cid in (["losses", "grads", "modes", "w1"]
                              if group.members[0].data.is_mixture else ["losses", "grads", "w1"])]
+        if self.diagnostics:
+            side += [{"type": "plot", "id": "spectrum", "height": 320},
+                     {"type": "plot", "id": "spectrum_history", "height": 220}]
         return [status, {"type": "row", "weights": [3, 2],
                          "children": [[{"type": "plot", "id": "main", "height": 600}], side]}]
 
@@ -166,7 +193,7 @@ class GroupView:
         return [m.snapshot(grid=self.grid, n_samples=self.samples, w1_samples=0)
                 for m in group.members]
 
-    def figures(self, group, snaps, slow: bool = True) -> dict:
+    def figures(self, group, snaps, slow: bool = True, fresh: bool = False) -> dict:
         ranges = shared_ranges(snaps)
         # One arrow scale for all panels: a vanishing generator gradient shows as short arrows.
         push_scale = max((figures.push_reference(s.push) for s in snaps), default=0.0) or None

@@ -69,7 +69,8 @@ def _figure(build_spec):
 # ------------------------------------------------------------------ main figure
 def main_spec(snap: "Snapshot", layers=LAYERS, *, title: str | None = None, height: int = 560,
               zmin=None, zmax=None, show_colorbar=True, font_size: int | None = None,
-              push_scale: float | None = None, light: bool = False) -> dict:
+              push_scale: float | None = None, light: bool = False,
+              extra_traces: tuple = ()) -> dict:
     """The data plane: D's surface, its decision contour, samples, G's push and latent grid.
 
     `layers` is any subset of LAYERS. `zmin`/`zmax` fix the colour range of a critic/score
@@ -93,6 +94,7 @@ def main_spec(snap: "Snapshot", layers=LAYERS, *, title: str | None = None, heig
         trace = _contour_trace(snap)
         if trace is not None:
             data.append(trace)
+    data.extend(extra_traces)          # e.g. the optimal D's contour (gan_draw.diagnostics)
     if "manifold" in layers and snap.manifold is not None:
         data.append(_manifold_trace(snap.manifold))
     if "real" in layers:
@@ -182,6 +184,7 @@ def _contour_as_shape(trace: dict, decimals: int, shapes: list) -> dict:
     """The decision boundary, computed here (gan_draw.contour) and added to `shapes` as one
     dashed path; returns its legend-only trace."""
     level = trace["contours"]["start"]
+    color = trace.get("colorscale", [[0, CONTOUR_COLOR]])[0][1]
     lines = contour_lines(trace["x"], trace["y"], trace["z"], level)
     if lines:
         nan = np.full((1, 2), np.nan)
@@ -189,12 +192,11 @@ def _contour_as_shape(trace: dict, decimals: int, shapes: list) -> dict:
         shapes.append(dict(type="path", path=_polyline_path(joined[:, 0], joined[:, 1],
                                                              decimals),
                            xref="x", yref="y", layer="above", line=dict(
-                               color=CONTOUR_COLOR, width=trace["line"]["width"],
+                               color=color, width=trace["line"]["width"],
                                dash=trace["line"]["dash"]), name=trace["meta"]))
     return dict(type="scatter", meta=trace["meta"], name=trace["name"], x=[None], y=[None],
                 mode="lines", hoverinfo="skip", line=dict(
-                    color=CONTOUR_COLOR, width=trace["line"]["width"],
-                    dash=trace["line"]["dash"]))
+                    color=color, width=trace["line"]["width"], dash=trace["line"]["dash"]))
 
 
 def _path_decimals(view_width: float) -> int:

@@ -209,6 +209,9 @@ def chart_append(fig: dict, template: dict, since: float, every: float = 0.0) ->
     new, old = line_series(fig), line_series(template)
     if [name for name, _, _ in new] != [name for name, _, _ in old] or not new:
         return None
+    fixed = template.get("layout", {}).get("xaxis", {}).get("range")
+    if fixed is not None and any(len(x) and x.max() > fixed[1] for _, x, _ in new):
+        return None                    # a range fixed around one point would hide the rest
     xs, ys = [], []
     for _, x, y in new:
         keep = x > since

@@ -316,3 +316,19 @@ def test_batch_size_shows_any_valid_value():
     assert not app.exception
     assert app.number_input(key="cfg_batch_size").value == 100
     assert trainer(app).config.batch_size == 100
+
+
+def test_game_diagnostics_and_the_optimal_d_overlay(at):
+    trainer(at).step(60)
+    at.checkbox(key="diagnostics").check().run()
+    at.multiselect(key="layers").select("optimal_d").run()
+    assert not at.exception
+    figs, texts = shown(at, "live_player")
+    spectrum = figs["spectrum"]
+    assert any(t.get("meta") == "region" for t in spectrum["data"])     # where steps contract
+    assert "spectrum_history" in charts(at, "live_player")
+    assert "optimal_d" in {t.get("meta") for t in figs["main"]["data"]}
+    assert "optimal D*: gap" in texts["status"]
+    # paused at another moment: computed again for it
+    at.button(key="live_step").click().run()
+    assert at.session_state.live.spectra.latest.iteration == 61

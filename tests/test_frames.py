@@ -130,3 +130,13 @@ def test_the_light_figure_draws_the_boundary_as_one_dashed_path(snaps):
     assert set(keys) == set(shapes) and all(t["x"] == [None] for t in keys.values())
     # every sample is a dot of the path
     assert shapes["real"]["path"].count("M") == len(first.real)
+
+
+def test_a_chart_drawn_around_one_point_is_resent_whole_when_it_grows():
+    one = figures.history_spec({"iteration": np.array([0.0]), "modes_covered": np.array([0.0])},
+                               ["modes_covered"], title="Modes covered")
+    assert one["layout"]["xaxis"]["range"][1] < 2
+    grown = figures.history_spec({"iteration": np.array([0.0, 100.0]),
+                                  "modes_covered": np.array([0.0, 3.0])},
+                                 ["modes_covered"], title="Modes covered")
+    assert chart_append(grown, one, since=0.0) is None

@@ -230,8 +230,8 @@ class Player {
     try {
       for (const [id, diff] of Object.entries(frame.figs || {})) {
         const div = this.plots.get(id);
-        const template = this.templates[id];
-        if (!div || !template) continue;
+        const template = this.templates[id] || { data: [], layout: {} };   // sent whole
+        if (!div) continue;
         if (!still && div.data && unchanged(diff)) continue;      // nothing to redraw
         const fig = applyDiff(template, diff);
         fixSize(div, fig.layout);
