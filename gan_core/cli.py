@@ -122,10 +122,16 @@ def train_run(config: TrainConfig, steps: int, show_progress: bool) -> tuple:
 
 
 def run_result(trainer, steps: int, steps_per_s: float) -> dict:
-    """The JSON of one run: the public contract of `train --json` (and of each compare variant)."""
+    """The JSON of one run: the public contract of `train --json` (and of each compare variant).
+
+    `verdict` is the final one (gan_core.metrics, on the final metrics' 2,500 samples; null for
+    data without modes), `events` where it changed and where a collapsed G hopped, at the
+    recorded moments; metrics.collapsed stays, as verdict == "mode collapse"."""
+    metrics = trainer.final_metrics()
     return {"config": trainer.config.to_dict(), "dataset": trainer.data.describe(),
             "steps": steps, "iterations": trainer.iteration, "status": trainer.status,
-            "metrics": trainer.final_metrics(), "steps_per_s": round(steps_per_s, 1),
+            "verdict": metrics["verdict"], "events": trainer.events(),
+            "metrics": metrics, "steps_per_s": round(steps_per_s, 1),
             "last": trainer.history.last()}
 
 
@@ -169,12 +175,17 @@ def summary(result: dict) -> str:
              f"at {result['steps_per_s']:,.0f} it/s (seed {c['seed']})"]
     if result["status"]:
         lines.append(f"  STOPPED: {result['status']}")
+    if result.get("verdict"):
+        lines.append(f"  verdict         {result['verdict']}")
     if m.get("modes_covered") is not None:
-        lines.append(f"  modes covered   {m['modes_covered']} / {m['n_modes']}"
-                     f"{'   (collapsed)' if m['collapsed'] else ''}")
+        lines.append(f"  modes covered   {m['modes_covered']} / {m['n_modes']}")
         lines.append(f"  high quality    {100 * m['high_quality']:.1f} %")
         lines.append(f"  reverse KL      {m['reverse_kl']:.4f}")
     lines.append(f"  w1              {m['w1']:.4f}")
+    if result.get("events"):
+        shown = ", ".join(f"{e['kind']} at {e['iteration']:,}" for e in result["events"][-8:])
+        more = len(result["events"]) - 8
+        lines.append(f"  events          {'... ' if more > 0 else ''}{shown}")
     return "\n".join(lines)
 
 

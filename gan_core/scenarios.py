@@ -47,6 +47,18 @@ def configs(scenario: Scenario) -> list[tuple[str, TrainConfig]]:
     return [(label, scenario.base.replace(**overrides)) for label, overrides in scenario.variants]
 
 
+def group(scenario: Scenario, seed: int | None = None, record_every: int = 100):
+    """The scenario's runs as the Lecture page plays them: one batched Group (float32), every
+    run from `seed` (the scenario's own by default), so they share initial weights and
+    batches. The scenario tests train exactly this."""
+    from .batched import Group
+
+    base = scenario.base if seed is None else scenario.base.replace(seed=seed)
+    variants = scenario.variants or (("", {}),)
+    return Group(base, [dict(o) for _, o in variants], labels=[label for label, _ in variants],
+                 record_every=record_every)
+
+
 def get(name: str) -> Scenario:
     """The scenario called `name`; ValueError listing the known names otherwise."""
     try:
