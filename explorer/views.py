@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from gan_core.metrics import verdict
 from gan_draw import figures
 
 from . import diagnostics
@@ -38,21 +37,10 @@ COMPARE_METRICS = {"modes_covered": ("modes covered", True), "high_quality": ("h
                    "reverse_kl": ("reverse KL", False), "w1": ("w1", False)}
 
 
-def verdict_of(snap) -> str | None:
-    """The verdict of the samples `snap` shows (gan_core.metrics.verdict; "diverged" once its
-    run stopped on NaN/inf); None for data without modes. Snapshots recorded before verdicts
-    existed are judged from their metrics."""
-    if snap.status:
-        return "diverged"
-    if "verdict" in snap.metrics:
-        return snap.metrics["verdict"]
-    return verdict(snap.metrics, snap.status)
-
-
 def badge(snap) -> str:
     """The badge of a run at this snapshot: its status when it stopped ("diverged at
     iteration N"), else its verdict; "" when it has none (data without modes)."""
-    return snap.status or verdict_of(snap) or ""
+    return snap.status or snap.verdict or ""
 
 
 def badge_html(snap, suffix: str = "") -> str:
@@ -60,7 +48,7 @@ def badge_html(snap, suffix: str = "") -> str:
     text = badge(snap)
     if not text:
         return ""
-    style = BADGE_STYLES.get(verdict_of(snap) or "", "")
+    style = BADGE_STYLES.get(snap.verdict or "", "")
     return (f"<span class='gx-badge' style='{style}'>{html.escape(text + suffix)}</span>")
 
 
@@ -117,7 +105,7 @@ class LiveView:
         if snap.mode_counts is not None:     # every frame: it agrees with the status line
             out["bar"] = figures.mode_bar_spec(
                 snap.mode_counts, nearest_counts=snap.metrics.get("nearest_counts"),
-                verdict=verdict_of(snap))
+                verdict=snap.verdict)
         if slow and self.diagnostics and self.tracker is not None:
             if snap.iteration == group.members[0].iteration:
                 self.tracker.update(group.members[0], fresh)
@@ -224,7 +212,7 @@ class GroupView:
         for i, (label, snap, (zmin, zmax)) in enumerate(zip(group.labels, snaps, ranges)):
             title = (f"{html.escape(label)} · " if label else "") + f"it {snap.iteration:,}"
             if problem := badge(snap):
-                color = figures.VERDICT_COLORS.get(verdict_of(snap), figures.STATUS_COLOR)
+                color = figures.VERDICT_COLORS.get(snap.verdict, figures.STATUS_COLOR)
                 if color == figures.VERDICT_COLORS["partial"]:
                     color = figures.EVENT_MARKS["partial"][0]   # readable on white
                 title += f" · <span style='color:{color}'>{html.escape(problem)}</span>"

@@ -27,6 +27,8 @@ class Scenario:
     base: TrainConfig
     variants: tuple[tuple[str, dict], ...]   # (label, overrides); () for a single run
     steps: int           # how long the demo should run to show the phenomenon
+    charts: tuple[str, ...] = ()   # history columns its watch line names, charted beside the
+                                   # page's usual ones (e.g. "g_grad_norm")
 
     def __post_init__(self):
         labels = [label for label, _ in self.variants]
@@ -35,6 +37,12 @@ class Scenario:
         if self.steps < 1:
             raise ValueError(f"scenario {self.name!r}: steps must be >= 1")
         configs(self)            # every override must make a valid TrainConfig
+        from .training import HISTORY_COLUMNS, METRIC_COLUMNS
+
+        unknown = set(self.charts) - set(HISTORY_COLUMNS) - set(METRIC_COLUMNS)
+        if unknown:
+            raise ValueError(f"scenario {self.name!r}: no history column {sorted(unknown)}; "
+                             f"charts come from {HISTORY_COLUMNS + METRIC_COLUMNS}")
 
     def __hash__(self):          # the overrides are dicts: hash by the (unique) name
         return hash(self.name)

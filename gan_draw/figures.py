@@ -78,6 +78,13 @@ def _figure(build_spec):
 
 
 # ------------------------------------------------------------------ main figure
+def frame_title(snap: "Snapshot") -> str:
+    """A moment's title: "iteration 1,200 · nonsaturating · mode collapse" (the verdict of the
+    samples it shows, gan_core.metrics)."""
+    return (f"iteration {snap.iteration:,}" + (f" · {snap.loss}" if snap.loss else "")
+            + (f" · {snap.verdict}" if snap.verdict else ""))
+
+
 def main_spec(snap: "Snapshot", layers=LAYERS, *, title: str | None = None, height: int = 560,
               zmin=None, zmax=None, show_colorbar=True, font_size: int | None = None,
               push_scale: float | None = None, light: bool = False,
@@ -119,7 +126,7 @@ def main_spec(snap: "Snapshot", layers=LAYERS, *, title: str | None = None, heig
     if light:
         data, shapes = _as_shapes(data, xmax - xmin)
     if title is None:
-        title = f"iteration {snap.iteration:,}" + (f" · {snap.loss}" if snap.loss else "")
+        title = frame_title(snap)
     # Everything is centred, because the equal-aspect plot shrinks its domain to the middle of
     # whatever width it gets: the title, the colour bar as a key, the plot, and the legend at
     # the bottom, where extra rows on a narrow screen grow the margin instead of overlapping.

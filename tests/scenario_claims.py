@@ -62,9 +62,10 @@ class Run:
         return sum(e["kind"] == HOPPING for e in self.events)
 
 
-def play(name: str, seed: int, steps: int | None = None) -> dict[str, Run]:
-    """{label: Run} of scenario `name` at `seed`, trained for `steps` (default: its length)."""
-    scenario = scenarios.get(name)
+def play(name, seed: int, steps: int | None = None) -> dict[str, Run]:
+    """{label: Run} of scenario `name` (or a Scenario) at `seed`, trained for `steps`
+    (default: its length)."""
+    scenario = scenarios.get(name) if isinstance(name, str) else name
     group = scenarios.group(scenario, seed, record_every=RECORD_EVERY)
     group.step(steps or scenario.steps)
     return {label: _run(member) for label, member in zip(group.labels, group.members)}

@@ -8,7 +8,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from explorer.views import GroupView, LiveView, badge, badge_html, verdict_of
+from explorer.views import GroupView, LiveView, badge, badge_html
 from gan_core import scenarios
 from gan_core.batched import Group
 from gan_core.metrics import HOPPING, events, mode_statistics
@@ -31,7 +31,7 @@ def test_the_badge_is_the_verdict_of_the_samples_the_frame_shows(collapsing):
     member = collapsing.members[0]
     for record in member.records:
         again = mode_statistics(record.fake, record.centers, member.data.std)
-        assert badge(record) == verdict_of(record) == again["verdict"]
+        assert badge(record) == record.verdict == again["verdict"]
     now = LiveView(grid=12, samples=1000).snapshots(collapsing, None)[0]
     assert badge(now) == "mode collapse"          # this run at this seed, measured
     assert badge(now) == mode_statistics(now.fake, now.centers, member.data.std)["verdict"]
@@ -43,7 +43,7 @@ def test_live_status_line_and_mode_bars_agree(collapsing):
         snap = view.snapshots(collapsing, replay)[0]
         status = view.texts(collapsing, [snap])["status"]
         bar = view.figures(collapsing, [snap], slow=False)["bar"]
-        covered, verdict = snap.metrics["modes_covered"], verdict_of(snap)
+        covered, verdict = snap.metrics["modes_covered"], snap.verdict
         assert f"modes {covered}/8" in status and f">{verdict}<" in status
         assert bar["layout"]["title"]["text"].endswith(f"{covered} of 8 covered · {verdict}")
         # the bars are the same samples: within 3 std, then the rest that sits at each mode
@@ -99,11 +99,23 @@ def test_the_table_shows_each_panels_badge(collapsing):
 def test_a_stopped_run_is_badged_diverged_and_old_records_are_judged(collapsing):
     snap = collapsing.members[0].records[-1]
     stopped = dataclasses.replace(snap, status="diverged at iteration 7")
-    assert verdict_of(stopped) == "diverged" and badge(stopped) == "diverged at iteration 7"
+    assert stopped.verdict == "diverged" and badge(stopped) == "diverged at iteration 7"
     assert "Reset to start again" in badge_html(stopped, " — Reset to start again")
     old = {k: v for k, v in snap.metrics.items()
            if k in ("modes_covered", "n_modes", "high_quality", "reverse_kl", "collapsed", "w1")}
-    assert verdict_of(dataclasses.replace(snap, metrics=old)) in ("mode collapse", "partial",
+    assert dataclasses.replace(snap, metrics=old).verdict in ("mode collapse", "partial",
                                                                   "off the data")
-    assert verdict_of(dataclasses.replace(snap, metrics={**old, "collapsed": True})) == \
+    assert dataclasses.replace(snap, metrics={**old, "collapsed": True}).verdict == \
         "mode collapse"
+
+
+def test_the_timeline_lists_the_last_events_of_each_run(collapsing):
+    from explorer.playback import events_text
+
+    found = collapsing.members[0].events()
+    text = events_text(collapsing, last=3)
+    assert text.startswith("Events: collapsing: ")
+    assert f"{len(found) - 3} earlier" in text
+    for event in found[-3:]:
+        assert f"{event['kind']} at {event['iteration']:,}" in text
+    assert text.count(" at ") == 3
