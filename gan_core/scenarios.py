@@ -95,7 +95,7 @@ _ALL = (
                "right: the same fast generator, with k = 5, covers all 8 modes."),
         base=TrainConfig(**RING, loss="nonsaturating", lr_g=5e-3, lr_d=1e-3, k=1, seed=0),
         variants=(("collapsing", {"k": 1}), ("fixed", {"k": 5})),
-        steps=1000,
+        steps=600,
     ),
     Scenario(
         name="saturation",
@@ -125,15 +125,17 @@ _ALL = (
             "k = 1, D never catches up: G collapses onto one mode and hops (see "
             "*mode-collapse*), and D's output stays near 1/2 on real and fake alike. With "
             "k = 5, D stays close to its best response and G spreads over all 8 modes. With "
-            "k = 25, D dominates: it separates real from fake far more confidently, its "
-            "gradients push G's samples unevenly, so some modes get much more mass than "
-            "others, and every iteration costs about 4x more updates than with k = 5."
+            "k = 15, D dominates: it separates real from fake far more confidently, its "
+            "gradients push G's samples unevenly, so some modes get more mass than others "
+            "(a higher reverse KL), and every iteration costs 3x the updates of k = 5."
         ),
-        watch=("Compare D's surface and the mode histogram: k=1 collapses and hops, k=5 "
-               "covers the ring evenly, k=25 has a much more confident D and uneven modes."),
+        watch=("Compare D's output on real and fake (the D real and D fake charts) and the "
+               "modes: k=1 collapses and hops, k=5 covers the ring evenly, k=15 has a much "
+               "more confident D and less even modes."),
         base=TrainConfig(**RING, loss="nonsaturating", lr_g=5e-3, lr_d=1e-3, seed=0),
-        variants=(("k=1", {"k": 1}), ("k=5", {"k": 5}), ("k=25", {"k": 25})),
-        steps=400,
+        variants=(("k=1", {"k": 1}), ("k=5", {"k": 5}), ("k=15", {"k": 15})),
+        steps=300,
+        charts=("d_real", "d_fake"),
     ),
     Scenario(
         name="learning-rates",
@@ -141,21 +143,21 @@ _ALL = (
         explanation=(
             "Gradient play on a two-player game is not gradient descent on one loss: with "
             "large steps the players overshoot each other and the game oscillates instead of "
-            "settling. At lr = 1e-2 for both players the samples keep jumping about and modes "
-            "are dropped and picked up again. Equal, moderate rates (1e-3) work, but slowly: "
-            "with this seed G collapses and hops for over 1,000 iterations before it spreads "
-            "out (with other seeds it may spread much sooner). The two time-scale update rule "
-            "(Heusel et al. 2017) gives D the larger rate (here 4x, as in SAGAN and BigGAN), so "
-            "D tracks its best response and G follows a reliable signal: all 8 modes, "
-            "quickly, and stable."
+            "settling. At lr = 1e-2 for both players the samples keep jumping about and D's "
+            "loss keeps swinging. Equal, moderate rates (1e-3) work, but slowly: G first "
+            "collapses onto a mode or two and hops, for a few hundred iterations at most "
+            "seeds, before it spreads out. The two time-scale update rule (Heusel et al. 2017) "
+            "gives D the larger rate (here 4x, as in SAGAN and BigGAN), so D tracks its best "
+            "response and G follows a reliable signal: all 8 modes, quickly, and it keeps them."
         ),
-        watch=("Too high: the samples keep jumping and modes come and go; balanced: a long "
-               "collapsed phase; TTUR: all 8 modes within ~100 iterations, and they stay."),
+        watch=("Too high: the samples keep jumping and D's loss keeps swinging; balanced: a "
+               "collapsed phase first, all 8 modes much later; TTUR: all 8 modes within ~100 "
+               "iterations, and (nearly) all of them kept."),
         base=TrainConfig(**RING, loss="nonsaturating", seed=0),
         variants=(("too high", {"lr_d": 1e-2, "lr_g": 1e-2}),
                   ("balanced", {"lr_d": 1e-3, "lr_g": 1e-3}),
                   ("TTUR", {"lr_d": 4e-3, "lr_g": 1e-3})),
-        steps=1500,
+        steps=800,
     ),
     Scenario(
         name="wgan-clipping-vs-gp",
@@ -170,8 +172,9 @@ _ALL = (
             "method differs. Look at the critic surface: almost flat with clipping, a clear "
             "landscape with the penalty, which fits the ring better."
         ),
-        watch=("Clipping: a nearly flat critic (values ~0.01), G drifting and dropping modes; "
-               "gradient penalty: a shaped critic and all 8 modes."),
+        watch=("Clipping: a nearly flat critic (values ~0.01), G drifting without ever "
+               "settling on the ring (off the data); gradient penalty: a shaped critic and "
+               "all 8 modes."),
         base=TrainConfig(**RING, k=5, beta2=0.9, seed=0),
         variants=(("weight clipping", {"loss": "wgan", "clip": 0.01}),
                   ("gradient penalty", {"loss": "wgan-gp", "gp_weight": 0.1})),
@@ -185,15 +188,17 @@ _ALL = (
             "near the equilibrium the players circle around it instead of settling (try the "
             "Dirac-GAN page). Their R1 penalty, gamma/2 times the squared gradient of D on "
             "*real* data, damps that rotation: D may not build steep slopes on the data, so "
-            "the game settles at D = 1/2 with the generator on the data. Both "
-            "runs use the same too-high learning rates (1e-2 for both players, see "
-            "*learning-rates*); only R1 (gamma = 10) differs."
+            "the game settles at D = 1/2 with the generator on the data. Both runs use the "
+            "same too-high learning rates (1e-2 for both players, see *learning-rates*); only "
+            "R1 (gamma = 1) differs."
         ),
-        watch=("Without R1 the samples and losses keep oscillating and modes come and go; with "
-               "R1 all 8 modes settle and D's surface flattens to 1/2 around the data."),
+        watch=("Without R1 the samples and D's loss keep oscillating and the modes stay "
+               "uneven; with R1 all 8 modes settle (converged) and D flattens to 1/2 around "
+               "the data."),
         base=TrainConfig(**RING, loss="nonsaturating", lr_d=1e-2, lr_g=1e-2, seed=0),
-        variants=(("no R1", {"r1": 0.0}), ("R1, gamma = 10", {"r1": 10.0})),
+        variants=(("no R1", {"r1": 0.0}), ("R1, gamma = 1", {"r1": 1.0})),
         steps=800,
+        charts=("d_real", "d_fake"),
     ),
 )
 

@@ -137,8 +137,12 @@ def _saturation():
 
     def travels(r):
         f = r[ns].final
-        return (f["high_quality"] >= 0.5 and f["verdict"] in ("converged", "partial"),
-                fmt("hq", f["high_quality"], f["verdict"]))
+        return f["high_quality"] >= 0.5, fmt("hq", f["high_quality"])
+
+    def crowds(r):
+        f = r[ns].final
+        return (f["verdict"] == "mode collapse" and f["modes_covered"] <= 2,
+                fmt(f["verdict"], "modes", f["modes_covered"]))
 
     def badges(r):
         v = r[sat].final["verdict"]
@@ -149,8 +153,9 @@ def _saturation():
              gradient),
             ("minimax: D confidently rejects the fakes (D(G(z)) close to 0)", rejects),
             ("minimax: ends badged off the data", badges),
-            ("non-saturating: the samples travel to the ring (not off the data, not collapsed)",
-             travels)]
+            ("non-saturating: the samples travel to the ring (on the data at the end)",
+             travels),
+            ("non-saturating: ...crowded on a mode or two (badged mode collapse)", crowds)]
 
 
 def _k_steps():
@@ -158,65 +163,74 @@ def _k_steps():
         return float((run.window("d_real", start) - run.window("d_fake", start)).mean())
 
     def k1(r):
-        c = r["k=1"]
+        c = list(r.values())[0]
         s = share(c.verdicts(100), lambda v: v == "mode collapse")
         return s >= 0.8 and c.hops() >= 1, fmt("collapsed share", s, "hops", c.hops())
 
     def k1_half(r):
-        g = gap(r["k=1"])
+        g = gap(list(r.values())[0])
         return abs(g) < 0.05, fmt("gap", g)
 
     def k5(r):
-        f = r["k=5"].final
-        return (f["modes_covered"] == 8 and f["verdict"] in ("converged", "partial"),
-                fmt("modes", f["modes_covered"], "rkl", f["reverse_kl"], f["verdict"]))
+        run = list(r.values())[1]
+        f, late = run.final, run.verdicts(int(run.iterations.max()) // 2)
+        good = share(late, lambda v: v in ("converged", "partial"))
+        return (f["modes_covered"] == 8 and f["verdict"] in ("converged", "partial")
+                and good >= 0.75, fmt("modes", f["modes_covered"], "rkl", f["reverse_kl"],
+                                      f["verdict"], "good share 2nd half", good))
 
-    def k25(r):
-        g5, g25 = gap(r["k=5"]), gap(r["k=25"])
+    def confident(r):
+        g5, g25 = gap(list(r.values())[1]), gap(list(r.values())[2])
         return g25 > 1.3 * g5, fmt("gap", g5, "vs", g25)
 
     def uneven(r):
-        a, b = r["k=5"].final["reverse_kl"], r["k=25"].final["reverse_kl"]
+        a, b = (list(r.values())[i].final["reverse_kl"] for i in (1, 2))
         return b > a, fmt("rkl", a, "vs", b)
 
     def cost(r):
-        ratio = r["k=25"].d_updates / r["k=5"].d_updates
-        return ratio == 5, fmt("D updates ratio", ratio)
+        k5, big = list(r.values())[1:]
+        ratio = big.d_updates / k5.d_updates
+        return ratio > 2, fmt("D updates ratio", ratio)
 
     return [("k=1: collapses and hops", k1),
             ("k=1: D's output stays near 1/2 on real and fake alike", k1_half),
-            ("k=5: covers the ring (all 8 modes, not collapsed)", k5),
-            ("k=25: a much more confident D (gap > 1.3x k=5's)", k25),
-            ("k=25: uneven modes (reverse KL above k=5's)", uneven),
-            ("k=25: 5x the D updates of k=5", cost)]
+            ("k=5: covers the ring (all 8 modes, not collapsed, good 3/4 of the 2nd half)", k5),
+            ("large k: a much more confident D (gap > 1.3x k=5's)", confident),
+            ("large k: uneven modes (reverse KL above k=5's)", uneven),
+            ("large k: several times the D updates of k=5", cost)]
 
 
 def _learning_rates():
+    def first8(run):
+        hit = [i for i, m in zip(run.iterations, run.records) if m["modes_covered"] == 8]
+        return float(hit[0]) if hit else float("inf")
+
     def jumping(r):
         half = int(r["TTUR"].iterations.max()) // 2
-        high, ttur = float(np.median(r["too high"].moves(half))), float(
-            np.median(r["TTUR"].moves(half)))
+        high, ttur = (float(np.median(r[k].moves(half))) for k in ("too high", "TTUR"))
         return high > 2 * ttur, fmt("move", high, "vs", ttur)
 
-    def come_and_go(r):
-        modes = r["too high"].series("modes_covered", int(r["TTUR"].iterations.max()) // 2)
-        return modes.min() <= 6, fmt("min modes 2nd half", modes.min())
-
-    def ttur(r):
-        modes = r["TTUR"].series("modes_covered", 100)
-        return modes.min() == 8, fmt("TTUR min modes from 100", modes.min())
+    def swinging(r):
+        half = int(r["TTUR"].iterations.max()) // 2
+        high, ttur = (float(r[k].window("d_loss", half).std()) for k in ("too high", "TTUR"))
+        return high > 3 * ttur, fmt("D loss std 2nd half", high, "vs", ttur)
 
     def balanced(r):
-        def first8(run):
-            hit = [i for i, m in zip(run.iterations, run.records) if m["modes_covered"] == 8]
-            return hit[0] if hit else np.inf
         b, t = first8(r["balanced"]), first8(r["TTUR"])
-        return b > t, fmt("first 8 modes at", b, "vs", t)
+        collapsed = sum(v == "mode collapse" for v in r["balanced"].verdicts())
+        return (b >= t + 150 and collapsed >= 3,
+                fmt("first 8 modes at", b, "vs", t, "collapsed records", collapsed))
+
+    def ttur(r):
+        run = r["TTUR"]
+        t = first8(run)
+        kept = share(run.series("modes_covered", t), lambda m: m >= 7)
+        return t <= 150 and kept >= 0.9, fmt("first 8 at", t, "then >= 7 modes", kept)
 
     return [("too high: the samples keep jumping (2x TTUR's moves)", jumping),
-            ("too high: modes come and go (<= 6 at some record, 2nd half)", come_and_go),
-            ("balanced: slower than TTUR to cover all 8", balanced),
-            ("TTUR: all 8 modes within ~100 iterations, and they stay", ttur)]
+            ("too high: D's loss keeps swinging (3x TTUR's std)", swinging),
+            ("balanced: collapses first, all 8 modes 150+ iterations after TTUR", balanced),
+            ("TTUR: all 8 modes within ~100 iterations, and keeps (nearly) all", ttur)]
 
 
 def _wgan():
@@ -231,20 +245,23 @@ def _wgan():
 
     def gp_modes(r):
         f = r[gp].final
-        return f["modes_covered"] == 8, fmt("modes", f["modes_covered"], f["verdict"])
+        return (f["modes_covered"] == 8 and f["verdict"] in ("partial", "converged"),
+                fmt("modes", f["modes_covered"], f["verdict"]))
 
     def fits(r):
         a, b = r[gp].final["w1"], r[clip].final["w1"]
         return a < 0.8 * b, fmt("w1", a, "vs", b)
 
-    def drops(r):
-        f = r[clip].final
-        return f["modes_covered"] < 8, fmt("modes", f["modes_covered"], f["verdict"])
+    def drifts(r):
+        late = r[clip].verdicts(int(r[clip].iterations.max()) // 2)
+        off = share(late, lambda v: v in ("off the data", "mode collapse"))
+        return (off >= 0.75 and r[clip].final["verdict"] == "off the data",
+                fmt("off the data share 2nd half", off, "final", r[clip].final["verdict"]))
 
     return [("clipping: a nearly flat critic (gradient < 1e-3, values within 0.05)", flat),
-            ("clipping: drops modes", drops),
+            ("clipping: G drifts and never settles on the ring (off the data)", drifts),
             ("penalty: a shaped critic (gradient norm near 1)", shaped),
-            ("penalty: all 8 modes", gp_modes),
+            ("penalty: all 8 modes, on the data (partial or converged)", gp_modes),
             ("penalty fits the ring better (w1 < 0.8x clipping's)", fits)]
 
 
@@ -260,15 +277,17 @@ def _r1():
         sa, sb = (float(x.window("d_loss", n - 200).std()) for x in (a, b))
         return sa > 20 * sb, fmt("D loss std last 200", sa, "vs", sb)
 
-    def come_and_go(r):
-        a, _ = runs(r)
-        modes = a.series("modes_covered", 100)
-        return modes.max() - modes.min() >= 2, fmt("modes range", modes.min(), modes.max())
+    def uneven(r):
+        a, b = runs(r)
+        ka, kb = a.final["reverse_kl"], b.final["reverse_kl"]
+        return (ka > 2 * kb and a.final["verdict"] != "converged",
+                fmt("reverse KL", ka, "vs", kb, a.final["verdict"]))
 
     def settles(r):
         _, b = runs(r)
         modes = b.series("modes_covered", int(b.iterations.max()) // 2)
-        return modes.min() == 8 and b.final["modes_covered"] == 8, fmt("min modes", modes.min())
+        return (modes.min() == 8 and b.final["verdict"] == "converged",
+                fmt("min modes", modes.min(), b.final["verdict"]))
 
     def half(r):
         a, b = runs(r)
@@ -284,9 +303,9 @@ def _r1():
         return mb < ma / 2, fmt("moves", ma, "vs", mb)
 
     return [("no R1: the losses keep oscillating (D loss std > 20x R1's)", swinging),
-            ("no R1: modes come and go", come_and_go),
             ("no R1: the samples keep moving (2x R1's moves)", still),
-            ("R1: all 8 modes settle (8 at every record of the 2nd half)", settles),
+            ("no R1: the modes stay uneven, never converged (reverse KL > 2x R1's)", uneven),
+            ("R1: all 8 modes settle (8 at every record of the 2nd half), converged", settles),
             ("R1: D -> 1/2 on real and fake alike", half)]
 
 
