@@ -107,14 +107,18 @@ _ALL = (
             "(2014) therefore proposed the non-saturating loss -log D(G(z)), which has the same "
             "fixed point but a strong gradient exactly when G is losing. D gets k = 2 steps per "
             "G step to become confident quickly. G uses plain SGD on purpose: Adam divides each "
-            "step by the gradient's running scale and would hide the vanishing gradient."
+            "step by the gradient's running scale and would hide the vanishing gradient; the "
+            "price is that the non-saturating G, which does learn, crowds onto a mode or two "
+            "of the ring (mode collapse, see *mode-collapse*) instead of spreading."
         ),
         watch=("Left (minimax): the samples barely move and G's gradient norm collapses "
-               "towards 0; right (non-saturating): the samples travel to the ring."),
-        base=TrainConfig(**RING, opt_g="sgd", lr_g=0.01, lr_d=1e-3, k=2, seed=0),
+               "towards 0 (G grad norm chart); right (non-saturating): the samples travel to "
+               "the ring, where plain SGD crowds them onto a mode or two."),
+        base=TrainConfig(**RING, opt_g="sgd", lr_g=2e-3, lr_d=1e-3, k=2, seed=0),
         variants=(("saturating (minimax)", {"loss": "minimax"}),
                   ("non-saturating", {"loss": "nonsaturating"})),
-        steps=600,
+        steps=300,
+        charts=("g_grad_norm", "d_fake"),
     ),
     Scenario(
         name="k-steps",

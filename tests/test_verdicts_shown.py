@@ -119,3 +119,39 @@ def test_the_timeline_lists_the_last_events_of_each_run(collapsing):
     for event in found[-3:]:
         assert f"{event['kind']} at {event['iteration']:,}" in text
     assert text.count(" at ") == 3
+
+
+def test_a_record_saved_before_verdicts_loads_and_goes_on_judging(collapsing):
+    """Its metric history lacks the verdict and dominant mode columns (NaN when loaded): no
+    events from that part; records made after loading have them."""
+    import io
+    import json
+    import zipfile
+
+    member = collapsing.members[0]
+    old = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(run_bytes(member))) as src, \
+            zipfile.ZipFile(old, "w") as dst:
+        for name in src.namelist():
+            data = src.read(name)
+            if name == "arrays.npz":
+                arrays = dict(np.load(io.BytesIO(data)))
+                arrays["metric_history.rows"] = arrays["metric_history.rows"][:, :5]
+                out = io.BytesIO()
+                np.savez_compressed(out, **arrays)
+                data = out.getvalue()
+            elif name == "record.json":
+                header = json.loads(data)
+                for snap in header["snapshots"]:
+                    snap["metrics"] = {k: snap["metrics"][k] for k in
+                                       ("modes_covered", "n_modes", "high_quality",
+                                        "reverse_kl", "collapsed", "w1")}
+                data = json.dumps(header).encode()
+            dst.writestr(name, data)
+    loaded = load_run(old.getvalue())
+    assert loaded.events() == []
+    assert all(r.verdict in ("mode collapse", "off the data", "partial")
+               for r in loaded.records)
+    loaded.record_every = 25
+    loaded.step(50)
+    assert np.isfinite(loaded.metric_history.as_arrays()["verdict"][-2:]).all()
