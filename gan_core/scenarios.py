@@ -147,16 +147,17 @@ _ALL = (
         explanation=(
             "Gradient play on a two-player game is not gradient descent on one loss: with "
             "large steps the players overshoot each other and the game oscillates instead of "
-            "settling. At lr = 1e-2 for both players the samples keep jumping about and D's "
-            "loss keeps swinging. Equal, moderate rates (1e-3) work, but slowly: G first "
+            "settling. At lr = 1e-2 for both players the samples keep jumping about. Equal, "
+            "moderate rates (1e-3) work, but slowly: G first "
             "collapses onto a mode or two and hops, for a few hundred iterations at most "
             "seeds, before it spreads out. The two time-scale update rule (Heusel et al. 2017) "
             "gives D the larger rate (here 4x, as in SAGAN and BigGAN), so D tracks its best "
-            "response and G follows a reliable signal: all 8 modes, quickly, and it keeps them."
+            "response and G follows a reliable signal: all 8 modes, quickly, and it keeps "
+            "(nearly) all of them."
         ),
-        watch=("Too high: the samples keep jumping and D's loss keeps swinging; balanced: a "
-               "collapsed phase first, all 8 modes much later; TTUR: all 8 modes within ~100 "
-               "iterations, and (nearly) all of them kept."),
+        watch=("Too high: the samples keep jumping about; balanced: a collapsed phase first, "
+               "all 8 modes much later; TTUR: all 8 modes within ~100 iterations, and (nearly) "
+               "all of them kept."),
         base=TrainConfig(**RING, loss="nonsaturating", seed=0),
         variants=(("too high", {"lr_d": 1e-2, "lr_g": 1e-2}),
                   ("balanced", {"lr_d": 1e-3, "lr_g": 1e-3}),
@@ -197,8 +198,7 @@ _ALL = (
             "R1 (gamma = 1) differs."
         ),
         watch=("Without R1 the samples and D's loss keep oscillating and the modes stay "
-               "uneven; with R1 all 8 modes settle (converged) and D flattens to 1/2 around "
-               "the data."),
+               "uneven; with R1 all 8 modes settle and D flattens to 1/2 around the data."),
         base=TrainConfig(**RING, loss="nonsaturating", lr_d=1e-2, lr_g=1e-2, seed=0),
         variants=(("no R1", {"r1": 0.0}), ("R1, gamma = 1", {"r1": 1.0})),
         steps=800,

@@ -25,7 +25,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from .config import ConfigError, TrainConfig
-from .metrics import VERDICTS, verdict  # noqa: F401  (VERDICTS: best first, re-exported)
+from .metrics import VERDICTS, verdict
 
 FORMAT_VERSION = 1
 CONFIRM_RUNS = 10_000          # more runs than this need confirming (--yes)
