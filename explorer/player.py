@@ -162,7 +162,7 @@ class Playback:
         stale = self.shown is None or (what[0] != self.shown[0] if self.playing
                                        else what != self.shown)
         if stale:
-            self.stream.rebase(None if self.playing else self.replay)
+            self.stream.rebase(None if self.playing else self.replay, still=not self.playing)
             self.shown = what
         if self.playing:
             self.stream.play()
