@@ -223,12 +223,13 @@ def _surface_as_image(data: list[dict]) -> tuple[list[dict], list[dict]]:
             xref="x", yref="y", x=float(x[0] - dx / 2), y=float(y[-1] + dy / 2),
             sizex=float(len(x) * dx), sizey=float(len(y) * dy), xanchor="left",
             yanchor="top", sizing="stretch", layer="below", name="surface"))
-        kept.append(dict(
-            type="scatter", meta=trace["meta"], name=trace["name"], x=[None, None],
-            y=[None, None], mode="markers", showlegend=False, hoverinfo="skip",
-            marker=dict(color=[trace["zmin"], trace["zmax"]], cmin=trace["zmin"],
-                        cmax=trace["zmax"], colorscale=trace["colorscale"],
-                        showscale=trace["showscale"], colorbar=trace["colorbar"], size=1)))
+        if trace["showscale"]:       # else nothing: a range that changes would be a change
+            kept.append(dict(
+                type="scatter", meta=trace["meta"], name=trace["name"], x=[None, None],
+                y=[None, None], mode="markers", showlegend=False, hoverinfo="skip",
+                marker=dict(color=[trace["zmin"], trace["zmax"]], cmin=trace["zmin"],
+                            cmax=trace["zmax"], colorscale=trace["colorscale"],
+                            showscale=True, colorbar=trace["colorbar"], size=1)))
     return kept, images
 
 
@@ -313,19 +314,40 @@ def _key_offset(sizes: dict) -> int:
 
 def surface_range(snap: "Snapshot", zmin=None, zmax=None) -> tuple[float, float]:
     """Colour range of the surface: [0, 1] for a probability, else symmetric around the
-    decision level from robust (2nd/98th) percentiles; explicit zmin/zmax win."""
+    decision level from robust (2nd/98th) percentiles. The half-width is rounded up to a step
+    of NICE_STEPS and the centre to a power of ten at most a tenth of it (the neutral colour
+    within 5% of the range of the level, which the boundary line marks exactly): the colours keep their meaning from
+    frame to frame, and an animation's colour bar changes only when the range does. Explicit
+    zmin/zmax win."""
     if snap.surface_kind == "probability":
         return 0.0, 1.0
     level = snap.decision_level
     if zmin is None or zmax is None:
         z = np.asarray(snap.surface, dtype=float)
         z = z[np.isfinite(z)]
-        half = float(np.max(np.abs(np.percentile(z, [2, 98]) - level))) if z.size else 0.0
-        if not np.isfinite(half) or half <= 0:
-            half = 1.0
-        zmin = level - half if zmin is None else zmin
-        zmax = level + half if zmax is None else zmax
+        ends = np.percentile(z, [2, 98]) if z.size else np.array([level, level])
+        half = float(np.max(np.abs(ends - level)))
+        half = nice_up(half) if np.isfinite(half) and half > 0 else 1.0
+        step = 10.0 ** np.floor(np.log10(half / 10))     # decimal: 0 and 0.5 stay exact
+        centre = round(level / step) * step if np.isfinite(level) else level
+        reach = float(np.max(np.abs(ends - centre)))     # the rounded centre's distance
+        if np.isfinite(reach) and reach > half:
+            half = nice_up(reach)
+        zmin = centre - half if zmin is None else zmin
+        zmax = centre + half if zmax is None else zmax
     return float(zmin), float(zmax)
+
+
+NICE_STEPS = (1.0, 1.5, 2.0, 3.0, 5.0, 7.5)
+
+
+def nice_up(value: float) -> float:
+    """The smallest m·10^k ≥ value with m in NICE_STEPS (value > 0)."""
+    power = 10.0 ** np.floor(np.log10(value))
+    for step in NICE_STEPS + (10.0,):
+        if step * power >= value * (1 - 1e-12):
+            return float(step * power)
+    return float(10 * power)
 
 
 def _surface_trace(snap, zmin, zmax, show_colorbar, height):

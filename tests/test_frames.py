@@ -213,3 +213,25 @@ def test_play_that_goes_on_from_a_still_changes_no_trace():
     group.step(15)
     diff = maker.frame(group)["figs"]["main"]
     assert all(index >= 0 and not attrs for index, attrs in diff["data"]), diff["data"]
+
+
+def test_a_critics_colour_range_moves_in_steps_so_frames_rarely_change_a_trace():
+    from types import SimpleNamespace
+    assert [figures.nice_up(v) for v in (0.7, 1.0, 1.2, 2.6, 4.0, 7.0, 9.0, 0.031)] == \
+        pytest.approx([0.75, 1.0, 1.5, 3.0, 5.0, 7.5, 10.0, 0.05])
+    rng = np.random.default_rng(0)
+    surface = rng.normal(0.0, 1.0, (30, 30))
+
+    def critic(level, scale=0.85):
+        return SimpleNamespace(surface_kind="critic", decision_level=level,
+                               surface=level + scale * surface)
+
+    lo, hi = figures.surface_range(critic(0.31))
+    half = (hi - lo) / 2
+    assert figures.nice_up(half) == pytest.approx(half)            # a step, not any number
+    assert abs((lo + hi) / 2 - 0.31) <= half / 10 + 1e-9            # neutral near the level
+    ends = 0.31 + np.percentile(surface, [2, 98])
+    assert lo <= ends[0] and ends[1] <= hi                          # the values fit
+    # a critic that drifts a little keeps its range: no change for the browser to redraw
+    assert figures.surface_range(critic(0.33, 0.87)) == (lo, hi)
+    assert figures.surface_range(critic(0.31, 3.0)) != (lo, hi)     # a real change shows
