@@ -27,6 +27,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from gan_core import tuning  # noqa: E402
 from gan_core.config import TrainConfig  # noqa: E402
 from gan_core.snapshot import Snapshot  # noqa: E402
 from gan_core.training import Trainer  # noqa: E402
@@ -93,6 +94,7 @@ def main() -> None:
                         help="also trace Python/NumPy allocations (slower; torch tensors are "
                              "not traced, see the structure sizes for those)")
     args = parser.parse_args()
+    tuning.for_training()      # one torch thread, malloc kept (what the app and CLI use)
 
     changes = {"seed": args.seed}
     if args.width:

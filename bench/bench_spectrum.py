@@ -16,6 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from gan_core import tuning  # noqa: E402
 from gan_core.config import TrainConfig  # noqa: E402
 from gan_core.spectrum import game_spectrum  # noqa: E402
 from gan_core.training import Trainer  # noqa: E402
@@ -26,6 +27,7 @@ def main() -> None:
     parser.add_argument("--at", default="0,300,1000,3000", help="iterations to measure at")
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
+    tuning.for_training()      # one torch thread, malloc kept (what the app and CLI use)
     trainer = Trainer(TrainConfig(), record_every=10 ** 9)
     game_spectrum(trainer)                              # warm-up
     start = time.perf_counter()

@@ -23,6 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from gan_core import tuning  # noqa: E402
 from gan_core.config import TrainConfig  # noqa: E402
 from gan_core.sweep import make_spec, run_verdict, strict  # noqa: E402
 from gan_core.sweep_backends import LocalBackend, RayBackend, run_sweep  # noqa: E402
@@ -55,6 +56,7 @@ def main() -> None:
                         help="local backend processes (default: one per core)")
     parser.add_argument("--no-ray", dest="ray", action="store_false")
     args = parser.parse_args()
+    tuning.for_training()      # one torch thread, malloc kept (what the app and CLI use)
     spec = make_spec(TrainConfig(), [("lr_d", RATES), ("lr_g", RATES)], seeds=2,
                      steps=args.steps)
     print(f"{spec.n_runs} runs x {spec.steps} iterations, default nets; {os.cpu_count()} cores;"

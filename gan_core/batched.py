@@ -14,16 +14,15 @@ WGAN-GP on the rows that use it only) and clipping are per variant. In float64 a
 variant matches a lone Trainer to ~1e-15; in float32 to rounding per step.
 The members' own G and D parameters and optimizer states are *views* of the stacked tensors, so
 `snapshot()`, `generate()`, `final_metrics()`, `update()` and `records.save_run()` of a member are
-Trainer's own code and always see the current weights. Other variants (different widths, depths,
+Trainer's own code and always see the current weights. The process that trains opts into
+gan_core.tuning.for_training() (malloc kept for the activations, the note about the stacked
+weights' gradient layout silenced); nothing here changes the process. Other variants (different widths, depths,
 latent size, activation, spectral norm...) fall back to their own Trainer, still in lockstep.
 """
 from __future__ import annotations
 
 import bisect
-import ctypes
-import sys
 import threading
-import warnings
 
 import torch
 import torch.nn.functional as F
@@ -35,10 +34,6 @@ from .models import sample_latent
 from .training import Trainer, locked
 
 MAX_VARIANTS = 8
-
-# The stacked weights are strided views of one buffer, so autograd notes (once) that their
-# in-place accumulated gradients do not follow its preferred dense layout; that is intended.
-warnings.filterwarnings("ignore", message="grad and param do not obey the gradient layout")
 
 # Ready-made comparisons (lists of overrides on a base config), for the CLI and the UI.
 PRESETS: dict[str, list[dict]] = {
@@ -63,25 +58,6 @@ RMSPROP_ALPHA, EPS = 0.99, 1e-8          # torch.optim defaults, as Trainer uses
 # needs only its inputs), which saves a 400 kB allocation and copy per layer at K = 6.
 INPLACE_ACTIVATIONS = {"relu": torch.relu_, "leakyrelu": lambda h: F.leaky_relu_(h, 0.2),
                        "tanh": torch.tanh_, "elu": F.elu_}
-
-
-_MALLOC_TUNED = False
-
-
-def keep_freed_memory() -> None:
-    """Stop glibc from handing the batched pass's ~400 kB activations back to the OS after
-    every backward (and faulting them in again: ~1,000 page faults and ~3 ms per iteration for
-    6 variants). Process-wide: freed memory up to the peak stays in the heap for reuse."""
-    global _MALLOC_TUNED
-    if _MALLOC_TUNED or not sys.platform.startswith("linux"):
-        return
-    _MALLOC_TUNED = True
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-        libc.mallopt(-3, 32 * 2**20)       # M_MMAP_THRESHOLD: heap, not mmap, up to 32 MB
-        libc.mallopt(-1, 256 * 2**20)      # M_TRIM_THRESHOLD: keep up to 256 MB of free heap
-    except (OSError, AttributeError):      # not glibc: nothing to tune
-        pass
 
 
 # ---------------------------------------------------------------------- variants
@@ -334,7 +310,6 @@ class _Stack:
     """K members with equal shapes and schedule, trained by batched matmuls over K networks."""
 
     def __init__(self, members: list[Trainer], indices: list[int]):
-        keep_freed_memory()
         self.members, self.indices = members, list(indices)
         self.K = len(members)
         cfg = members[0].config

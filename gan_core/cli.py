@@ -193,6 +193,9 @@ def main(argv=None) -> int:
     _load_subcommands()
     parser = build_parser()
     args = parser.parse_args(argv)
+    from . import tuning
+
+    tuning.for_training()            # this process trains: opt into the process-wide settings
     try:
         return SUBCOMMANDS[args.command][2](args)
     except (ConfigError, ValueError, OSError) as err:

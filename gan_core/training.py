@@ -28,13 +28,6 @@ VIEW_SAMPLES = 1000      # fixed latent batch drawn in every snapshot
 SNAPSHOT_W1_SAMPLES = 250  # exact OT costs ~O(n^3): small in snapshots, 1,000 in final metrics
 
 
-def use_one_thread() -> None:
-    """Small matmuls run faster and steadier on one thread than on two (measured on a 2-core
-    CPU: 2 threads were erratic for 64-128-wide layers; see docs/ARCHITECTURE.md)."""
-    if torch.get_num_threads() != 1:
-        torch.set_num_threads(1)
-
-
 def locked(method):
     """Run `method` holding its object's `_lock`. A Streamlit session can have two script runs
     at once (a widget change starts a new run while the previous one is still inside step());
@@ -69,7 +62,6 @@ def make_optimizer(name: str, params, lr: float, config: TrainConfig) -> torch.o
 class Trainer:
     def __init__(self, config: TrainConfig, record_every: int = 100, max_records: int = 120):
         self._lock = threading.RLock()     # see `locked`
-        use_one_thread()
         self.config = config
         self.data = make_distribution(config)
         self.G, self.D = build_models(config)
