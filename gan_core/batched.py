@@ -31,6 +31,7 @@ from torch import nn
 from . import objectives as obj
 from .config import LIVE_FIELDS, LOSSES, ConfigError, TrainConfig
 from .models import sample_latent
+from .settings import describe
 from .training import Trainer, locked
 
 MAX_VARIANTS = 8
@@ -61,23 +62,6 @@ INPLACE_ACTIVATIONS = {"relu": torch.relu_, "leakyrelu": lambda h: F.leaky_relu_
 
 
 # ---------------------------------------------------------------------- variants
-def describe(overrides: dict) -> str:
-    """A short label of a variant's overrides: "loss=wgan, k=5"; "base" for none."""
-    if not overrides:
-        return "base"
-    return ", ".join(f"{name}={_show(value)}" for name, value in overrides.items())
-
-
-def _show(value) -> str:
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, float):
-        return f"{value:g}"
-    if isinstance(value, tuple):
-        return f"{len(value)} points"
-    return str(value)
-
-
 def variant_configs(base: TrainConfig, variants: list[dict]) -> list[TrainConfig]:
     """The config of each variant; a ConfigError names the variant and the field."""
     if not isinstance(variants, (list, tuple)) or not 1 <= len(variants) <= MAX_VARIANTS:

@@ -19,7 +19,6 @@ import numpy as np
 import pytest
 import torch
 
-from gan_core import cli
 from gan_core.config import MAX_CUSTOM_POINTS, ConfigError, TrainConfig
 from gan_core.history import History
 from gan_core.training import HISTORY_COLUMNS, METRIC_COLUMNS, Trainer

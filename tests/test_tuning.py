@@ -56,5 +56,5 @@ def test_entry_points_opt_in():
     """The app's script and the command line's main opt in, by name, before they train."""
     app = (ROOT / "streamlit_app.py").read_text()
     assert "tuning.for_app()" in app
-    cli_main = (ROOT / "gan_core" / "cli.py").read_text()
+    cli_main = (ROOT / "gan_cli" / "main.py").read_text()
     assert "tuning.for_training()" in cli_main
