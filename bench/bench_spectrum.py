@@ -10,16 +10,12 @@ machine), the number of eigenvalues found, and the largest real part.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from gan_core import tuning  # noqa: E402
-from gan_core.config import TrainConfig  # noqa: E402
-from gan_core.spectrum import game_spectrum  # noqa: E402
-from gan_core.training import Trainer  # noqa: E402
+from gan_core import tuning
+from gan_core.config import TrainConfig
+from gan_core.spectrum import game_spectrum
+from gan_core.training import Trainer
 
 
 def main() -> None:

@@ -10,20 +10,16 @@ Prints steps/s of both, their ratio, and the cost of one snapshot at grid 100.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from gan_core import tuning  # noqa: E402
-from gan_core.config import TrainConfig  # noqa: E402
-from gan_core.distributions import make_distribution  # noqa: E402
-from gan_core.models import build_models  # noqa: E402
-from gan_core.training import Trainer  # noqa: E402
+from gan_core import tuning
+from gan_core.config import TrainConfig
+from gan_core.distributions import make_distribution
+from gan_core.models import build_models
+from gan_core.training import Trainer
 
 
 def plain_loop(config: TrainConfig, steps: int) -> float:
