@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import torch
 
-from gan_core.batched import STACK_FIELDS, Group
+from gan_core.batched import STACK_FIELDS, Group, stack_key
 from gan_core.config import TrainConfig
 from gan_core.training import Trainer
 
@@ -62,8 +62,9 @@ CASES: dict[str, list[dict]] = {
     "batch_size": [{"batch_size": 16}],
     "updates": [{"updates": "simultaneous"}, {"updates": "simultaneous", "k": 2, "k_g": 2}],
 }
-# Settings the stacked engine never batches: such a member trains with its own Trainer (still
-# in the Group's lockstep), which the case checks too.
+# Settings the stacked engine never batches (batched.stack_key is None): such a member trains
+# with its own Trainer, still in the Group's lockstep, which its case checks too. Every other
+# field must reach the stacked engine in at least one of its cases.
 NEVER_STACKED = {"spectral_norm"}
 
 ALL_CASES = [(name, case) for name, cases in CASES.items() for case in cases]
@@ -76,6 +77,12 @@ def test_every_field_has_an_equivalence_case():
     default = TrainConfig()
     for name, case in ALL_CASES:
         assert getattr(TrainConfig(**case), name) != getattr(default, name), (name, case)
+
+
+def test_the_stacked_engine_sees_every_stackable_field():
+    unstacked = [name for name, cases in CASES.items() if name not in NEVER_STACKED
+                 and all(stack_key(TrainConfig(**{**SMALL, **c})) is None for c in cases)]
+    assert unstacked == []
 
 
 def _params(trainer) -> list[torch.Tensor]:
@@ -101,7 +108,7 @@ def test_stacked_and_single_engines_agree(float64, name, case):
     else:                                   # a row of its own next to a default one
         group = Group(TrainConfig(**SMALL), [case, {}], record_every=NEVER)
     stacked = any(len(unit) > 1 for unit in group.grouping)
-    assert stacked == (name not in NEVER_STACKED), group.grouping
+    assert stacked == all(stack_key(c) is not None for c in group.configs), group.grouping
     group.step(STEPS)
     for config, member in zip(group.configs, group.members, strict=True):
         alone = Trainer(config, record_every=NEVER)

@@ -1,5 +1,6 @@
 """The packages depend one way: gan_core (torch, numpy, scipy) <- gan_draw <- explorer, and
-gan_cli <- gan_draw; the settings language is read in gan_core/settings.py only."""
+gan_draw <- gan_cli (never explorer, nor explorer it); the settings language is read in
+gan_core/settings.py only."""
 from __future__ import annotations
 
 import ast
@@ -13,6 +14,7 @@ FORBIDDEN = {
     "gan_core": {"explorer", "gan_draw", "gan_cli", "streamlit", "plotly", "PIL"},
     "gan_draw": {"explorer", "gan_cli", "streamlit"},
     "gan_cli": {"explorer", "streamlit"},
+    "explorer": {"gan_cli"},          # the pages take nothing from the command line
 }
 # `python -m gan_core` is the command line's original spelling: its entry module hands over to
 # gan_cli and is never imported by gan_core's modules.
