@@ -223,13 +223,13 @@ class Trainer:
         return self.G(sample_latent(self.config, self.config.batch_size, self.rng_latent))
 
     def _d_objective(self, real: torch.Tensor, fake: torch.Tensor) -> tuple:
-        """D's loss with its regularisers (engine.d_losses, one row), and the raw scores."""
-        (loss,), r, f = engine.d_losses([self.config], self.D, real[None], fake[None],
-                                        [self.rng_noise], lambda _: self.D)
+        """D's loss with its regularisers (engine.d_losses, one run), and the raw scores."""
+        (loss,), r, f = engine.d_losses([self.config], self.D, real, fake, [self.rng_noise],
+                                        lambda _: self.D)
         return loss, r, f
 
     def _g_objective(self, fake: torch.Tensor) -> torch.Tensor:
-        return engine.g_losses([self.config], self.D, fake[None], [self.rng_noise])[0]
+        return engine.g_losses([self.config], self.D, fake, [self.rng_noise])[0]
 
     def _d_update(self) -> dict | None:
         real = self._real_batch()
@@ -281,13 +281,13 @@ class Trainer:
         """Step `opt` unless the loss or the gradients are NaN/inf: then stop the run where its
         weights are still finite (the last good state) and return None."""
         grads = [p.grad for p in model.parameters() if p.grad is not None]
-        norm = torch.nn.utils.get_total_norm(grads) if grads else torch.tensor(0.0)
-        if not engine.healthy(loss.detach(), norm)[0]:
+        norm = torch.nn.utils.get_total_norm(grads).item() if grads else 0.0
+        if not engine.healthy_one(loss.item(), norm):
             self.diverge()
             return None
         if step:
             opt.step()
-        return norm.item()
+        return norm
 
     def _clip_critic(self) -> None:
         engine.clip_critic(self.config, list(self.D.parameters()))
