@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 
 import streamlit as st
 
+from gan_core.settings import is_true
+
 from .player import Playback
 
 FLAGS = ("classroom", "present")
@@ -75,7 +77,7 @@ def flags() -> Flags:
     query = st.query_params
     for name in FLAGS:
         if name in query:
-            setattr(state, name, str(query[name]).lower() in ("1", "true", "yes", "on"))
+            setattr(state, name, is_true(query[name]))
     return state
 
 
