@@ -12,9 +12,9 @@ import html
 
 import streamlit as st
 
-from gan_core.batched import describe
-from gan_draw import figures
 from gan_core.config import ConfigError
+from gan_core.settings import describe, parse_overrides
+from gan_draw import figures
 
 from . import state
 from .player import Playback
@@ -155,8 +155,6 @@ def continue_from(pb: Playback, iteration: int, after_fork=None) -> None:
     """Fork the group at `iteration` (a button callback); a bad change leaves the run as it
     was and says why. The fork starts paused at that iteration; `after_fork(group)` lets the
     page follow (Compare's variants text)."""
-    from .compare_view import parse_overrides     # the one field=value reader of the UI
-
     ss = st.session_state
     variant = ss.get(f"{pb.prefix}_fork_for")
     try:

@@ -79,6 +79,7 @@ class Playback:
     group: object
     view: object
     frame_every: int | None = None       # Live: iterations per frame; else time-based frames
+    frame_seconds: float = 0.12          # time-based frames: training time between two
     stop_at: int | None = None           # Lecture: the scenario's length
     play: str = "pause"
     notice: tuple = ("", "")             # (kind "info"/"error", text), shown once
@@ -92,7 +93,7 @@ class Playback:
 
     def _new_stream(self) -> Stream:
         return Stream(self.group, self.view, frame_every=self.frame_every,
-                      stop_at=self.stop_at)
+                      frame_seconds=self.frame_seconds, stop_at=self.stop_at)
 
     # ------------------------------------------------------------------ actions
     @property
@@ -162,7 +163,7 @@ class Playback:
         stale = self.shown is None or (what[0] != self.shown[0] if self.playing
                                        else what != self.shown)
         if stale:
-            self.stream.rebase(None if self.playing else self.replay)
+            self.stream.rebase(None if self.playing else self.replay, still=not self.playing)
             self.shown = what
         if self.playing:
             self.stream.play()

@@ -1,9 +1,11 @@
 """Named, seeded lecture scenarios: each shows one GAN convergence problem on cue.
 
-A scenario is pure data: a base TrainConfig, optional side-by-side variants (label, overrides),
+A scenario is pure data: a base TrainConfig, optional side-by-side variants (label, overrides
+in the settings language, gan_core.settings: "k=5, lr_d=1e-3"),
 how many iterations the phenomenon needs, and what students should watch and why. Every run of
 a scenario starts from the base config's seed, so variants share initial weights and batches and
-only the overridden settings differ. tests/test_scenarios.py checks each phenomenon, measured.
+only the overridden settings differ. Every claim of its watch line and explanation is measured
+in tests/scenario_claims.py (tests/test_scenarios.py asserts them).
 
 All ring scenarios use the 8-Gaussian ring with std 0.05 (the PacGAN default is 0.01): modes
 stay visibly separate (spacing 0.77) while a sample within 3 std (0.15) of a center already
@@ -14,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .config import TrainConfig
+from .settings import parse_overrides
 
 RING = dict(dataset="ring", std=0.05)
 
@@ -31,6 +34,10 @@ class Scenario:
                                    # page's usual ones (e.g. "g_grad_norm")
 
     def __post_init__(self):
+        # overrides may be written in the settings language ("k=5, lr_d=1e-3"): read as dicts
+        object.__setattr__(self, "variants", tuple(
+            (label, parse_overrides(o) if isinstance(o, str) else dict(o))
+            for label, o in self.variants))
         labels = [label for label, _ in self.variants]
         if len(set(labels)) != len(labels):
             raise ValueError(f"scenario {self.name!r}: variant labels must be unique")
@@ -94,7 +101,7 @@ _ALL = (
         watch=("Left: the purple samples gather on one mode and keep jumping to another one; "
                "right: the same fast generator, with k = 5, covers all 8 modes."),
         base=TrainConfig(**RING, loss="nonsaturating", lr_g=5e-3, lr_d=1e-3, k=1, seed=0),
-        variants=(("collapsing", {"k": 1}), ("fixed", {"k": 5})),
+        variants=(("collapsing", "k=1"), ("fixed", "k=5")),
         steps=600,
     ),
     Scenario(
@@ -115,8 +122,8 @@ _ALL = (
                "towards 0 (G grad norm chart); right (non-saturating): the samples travel to "
                "the ring, where plain SGD crowds them onto a mode or two."),
         base=TrainConfig(**RING, opt_g="sgd", lr_g=2e-3, lr_d=1e-3, k=2, seed=0),
-        variants=(("saturating (minimax)", {"loss": "minimax"}),
-                  ("non-saturating", {"loss": "nonsaturating"})),
+        variants=(("saturating (minimax)", "loss=minimax"),
+                  ("non-saturating", "loss=nonsaturating")),
         steps=300,
         charts=("g_grad_norm", "d_fake"),
     ),
@@ -137,7 +144,7 @@ _ALL = (
                "modes: k=1 collapses and hops, k=5 covers the ring evenly, k=15 has a much "
                "more confident D and less even modes."),
         base=TrainConfig(**RING, loss="nonsaturating", lr_g=5e-3, lr_d=1e-3, seed=0),
-        variants=(("k=1", {"k": 1}), ("k=5", {"k": 5}), ("k=15", {"k": 15})),
+        variants=(("k=1", "k=1"), ("k=5", "k=5"), ("k=15", "k=15")),
         steps=300,
         charts=("d_real", "d_fake"),
     ),
@@ -159,9 +166,9 @@ _ALL = (
                "all 8 modes much later; TTUR: all 8 modes within ~100 iterations, and (nearly) "
                "all of them kept."),
         base=TrainConfig(**RING, loss="nonsaturating", seed=0),
-        variants=(("too high", {"lr_d": 1e-2, "lr_g": 1e-2}),
-                  ("balanced", {"lr_d": 1e-3, "lr_g": 1e-3}),
-                  ("TTUR", {"lr_d": 4e-3, "lr_g": 1e-3})),
+        variants=(("too high", "lr_d=1e-2, lr_g=1e-2"),
+                  ("balanced", "lr_d=1e-3, lr_g=1e-3"),
+                  ("TTUR", "lr_d=4e-3, lr_g=1e-3")),
         steps=800,
     ),
     Scenario(
@@ -181,8 +188,8 @@ _ALL = (
                "settling on the ring (off the data); gradient penalty: a shaped critic and "
                "all 8 modes."),
         base=TrainConfig(**RING, k=5, beta2=0.9, seed=0),
-        variants=(("weight clipping", {"loss": "wgan", "clip": 0.01}),
-                  ("gradient penalty", {"loss": "wgan-gp", "gp_weight": 0.1})),
+        variants=(("weight clipping", "loss=wgan, clip=0.01"),
+                  ("gradient penalty", "loss=wgan-gp, gp_weight=0.1")),
         steps=600,
     ),
     Scenario(
@@ -200,7 +207,7 @@ _ALL = (
         watch=("Without R1 the samples and D's loss keep oscillating and the modes stay "
                "uneven; with R1 all 8 modes settle and D flattens to 1/2 around the data."),
         base=TrainConfig(**RING, loss="nonsaturating", lr_d=1e-2, lr_g=1e-2, seed=0),
-        variants=(("no R1", {"r1": 0.0}), ("R1, gamma = 1", {"r1": 1.0})),
+        variants=(("no R1", "r1=0"), ("R1, gamma = 1", "r1=1")),
         steps=800,
         charts=("d_real", "d_fake"),
     ),
