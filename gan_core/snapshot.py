@@ -33,6 +33,18 @@ class Snapshot:
     status: str = ""                 # "" or e.g. "diverged at iteration 812"
 
     @property
+    def verdict(self) -> str | None:
+        """The verdict of the samples this moment shows (gan_core.metrics; "diverged" once the
+        run stopped on NaN/inf); None for data without modes. Snapshots recorded before
+        verdicts existed are judged from their metrics."""
+        if self.status:
+            return "diverged"
+        if "verdict" in self.metrics:
+            return self.metrics["verdict"]
+        from .metrics import verdict
+        return verdict(self.metrics)
+
+    @property
     def decision_level(self) -> float:
         """The surface value where D cannot tell real from fake: halfway between its targets
         (probability and LSGAN 0.5, hinge 0). A Wasserstein critic has no targets (adding a
