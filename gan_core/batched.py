@@ -121,9 +121,17 @@ def variant_configs(base: TrainConfig, variants: list[dict]) -> list[TrainConfig
     return configs
 
 
+# The game optimisers and stabilisers of gan_core.game_updates at their "off" values: a variant
+# that uses any of them trains by its own Trainer, still in lockstep on the same batches.
+PLAIN_GAME = {"updates": ("alternating", "simultaneous"), "unroll": (0,), "consensus": (0.0,),
+              "ema": (0.0,), "pack": (1,), "gp_g": (0.0,)}
+
+
 def stack_key(config: TrainConfig):
     """Variants with equal keys train in one batched pass; None: always on its own."""
-    if config.spectral_norm:
+    if config.spectral_norm or config.momentum < 0:
+        return None
+    if any(getattr(config, name) not in plain for name, plain in PLAIN_GAME.items()):
         return None
     return tuple(getattr(config, name) for name in STACK_FIELDS)
 

@@ -122,11 +122,15 @@ def train_run(config: TrainConfig, steps: int, show_progress: bool) -> tuple:
 
 
 def run_result(trainer, steps: int, steps_per_s: float) -> dict:
-    """The JSON of one run: the public contract of `train --json` (and of each compare variant)."""
-    return {"config": trainer.config.to_dict(), "dataset": trainer.data.describe(),
-            "steps": steps, "iterations": trainer.iteration, "status": trainer.status,
-            "metrics": trainer.final_metrics(), "steps_per_s": round(steps_per_s, 1),
-            "last": trainer.history.last()}
+    """The JSON of one run: the public contract of `train --json` (and of each compare variant).
+    With generator averaging (ema > 0) also "metrics_averaged", those of the averaged G."""
+    result = {"config": trainer.config.to_dict(), "dataset": trainer.data.describe(),
+              "steps": steps, "iterations": trainer.iteration, "status": trainer.status,
+              "metrics": trainer.final_metrics(), "steps_per_s": round(steps_per_s, 1),
+              "last": trainer.history.last()}
+    if trainer.G_avg is not None:
+        result["metrics_averaged"] = trainer.final_metrics(averaged=True)
+    return result
 
 
 def train_command(args) -> int:
