@@ -211,7 +211,7 @@ def _load_subcommands() -> None:
     """Other modules register their own subcommands (compare, dirac, export, sweep) on import."""
     import importlib
 
-    for module in ("compare_cli", "dirac_cli", "export_cli", "sweep_cli"):
+    for module in ("compare_cli", "dirac_cli", "export_cli", "sweep_cli", "reproduce_cli"):
         try:
             importlib.import_module(f"gan_core.{module}")
         except ModuleNotFoundError as err:
