@@ -2,10 +2,11 @@
 import streamlit as st
 
 from explorer import (compare_view, controls, dirac_view, lecture_view, links, live, session,
-                      state, tuning)
+                      state)
 from explorer import phase_view
+from gan_core import tuning
 
-tuning.tune_process()
+tuning.for_app()                  # process-wide settings, once (see gan_core/tuning.py)
 st.set_page_config(page_title="GAN dynamics explorer", page_icon="🎯", layout="wide",
                    initial_sidebar_state="collapsed" if state.flags().present else "auto")
 if state.flags().present:

@@ -17,17 +17,14 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
-from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from gan_core.batched import Group  # noqa: E402
-from gan_core.config import LOSSES, TrainConfig  # noqa: E402
-from gan_core.training import Trainer  # noqa: E402
+from gan_core import tuning
+from gan_core.batched import Group
+from gan_core.config import LOSSES, TrainConfig
+from gan_core.training import Trainer
 
 NEVER = 10 ** 9          # no replay snapshots inside the timings
 
@@ -46,6 +43,7 @@ def main() -> None:
     parser.add_argument("--losses", default=",".join(LOSSES),
                         help="comma-separated objectives (default: all six)")
     args = parser.parse_args()
+    tuning.for_training()      # one torch thread, malloc kept (what the app and CLI use)
     losses = args.losses.split(",")
     config = TrainConfig()
     group = Group(config, [{"loss": loss} for loss in losses], record_every=NEVER)

@@ -20,16 +20,14 @@ import sys
 import time
 import tracemalloc
 from dataclasses import fields as dc_fields
-from pathlib import Path
 
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from gan_core.config import TrainConfig  # noqa: E402
-from gan_core.snapshot import Snapshot  # noqa: E402
-from gan_core.training import Trainer  # noqa: E402
+from gan_core import tuning
+from gan_core.config import TrainConfig
+from gan_core.snapshot import Snapshot
+from gan_core.training import Trainer
 
 MB = 2**20
 DEFAULT_CHECKPOINTS = (1_000, 10_000, 25_000, 50_000, 75_000, 100_000)
@@ -93,6 +91,7 @@ def main() -> None:
                         help="also trace Python/NumPy allocations (slower; torch tensors are "
                              "not traced, see the structure sizes for those)")
     args = parser.parse_args()
+    tuning.for_training()      # one torch thread, malloc kept (what the app and CLI use)
 
     changes = {"seed": args.seed}
     if args.width:

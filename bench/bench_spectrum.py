@@ -10,15 +10,12 @@ machine), the number of eigenvalues found, and the largest real part.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from gan_core.config import TrainConfig  # noqa: E402
-from gan_core.spectrum import game_spectrum  # noqa: E402
-from gan_core.training import Trainer  # noqa: E402
+from gan_core import tuning
+from gan_core.config import TrainConfig
+from gan_core.spectrum import game_spectrum
+from gan_core.training import Trainer
 
 
 def main() -> None:
@@ -26,6 +23,7 @@ def main() -> None:
     parser.add_argument("--at", default="0,300,1000,3000", help="iterations to measure at")
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
+    tuning.for_training()      # one torch thread, malloc kept (what the app and CLI use)
     trainer = Trainer(TrainConfig(), record_every=10 ** 9)
     game_spectrum(trainer)                              # warm-up
     start = time.perf_counter()

@@ -12,10 +12,10 @@ import argparse
 import time
 
 from explorer.stream import Stream
-from explorer.tuning import tune_process
 from explorer.views import GroupView, LiveView
 from gan_core.batched import PRESETS, Group
 from gan_core.config import TrainConfig
+from gan_core.tuning import for_app
 
 
 def bare(make_group, seconds: float) -> float:
@@ -54,7 +54,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=8.0)
     args = parser.parse_args()
-    tune_process()
+    for_app()
     base = TrainConfig().resolved()
     cases = {
         "live (default, 20 it/frame)": (lambda: Group(base, [{}], labels=[""]),

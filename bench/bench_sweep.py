@@ -17,16 +17,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from gan_core.config import TrainConfig  # noqa: E402
-from gan_core.sweep import make_spec, run_verdict, strict  # noqa: E402
-from gan_core.sweep_backends import LocalBackend, RayBackend, run_sweep  # noqa: E402
-from gan_core.training import Trainer  # noqa: E402
+from gan_core import tuning
+from gan_core.config import TrainConfig
+from gan_core.sweep import make_spec, run_verdict, strict
+from gan_core.sweep_backends import LocalBackend, RayBackend, run_sweep
+from gan_core.training import Trainer
 
 RATES = (1e-4, 3e-4, 1e-3, 3e-3)
 
@@ -55,6 +52,7 @@ def main() -> None:
                         help="local backend processes (default: one per core)")
     parser.add_argument("--no-ray", dest="ray", action="store_false")
     args = parser.parse_args()
+    tuning.for_training()      # one torch thread, malloc kept (what the app and CLI use)
     spec = make_spec(TrainConfig(), [("lr_d", RATES), ("lr_g", RATES)], seeds=2,
                      steps=args.steps)
     print(f"{spec.n_runs} runs x {spec.steps} iterations, default nets; {os.cpu_count()} cores;"

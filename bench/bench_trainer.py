@@ -10,19 +10,16 @@ Prints steps/s of both, their ratio, and the cost of one snapshot at grid 100.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from gan_core.config import TrainConfig  # noqa: E402
-from gan_core.distributions import make_distribution  # noqa: E402
-from gan_core.models import build_models  # noqa: E402
-from gan_core.training import Trainer  # noqa: E402
+from gan_core import tuning
+from gan_core.config import TrainConfig
+from gan_core.distributions import make_distribution
+from gan_core.models import build_models
+from gan_core.training import Trainer
 
 
 def plain_loop(config: TrainConfig, steps: int) -> float:
@@ -54,6 +51,7 @@ def plain_loop(config: TrainConfig, steps: int) -> float:
 
 
 def trainer_loop(config: TrainConfig, steps: int) -> float:
+    tuning.for_training()          # what the app and the CLI opt into: one thread
     trainer = Trainer(config, record_every=10**9)    # no replay snapshots inside the timing
     start = time.perf_counter()
     trainer.step(steps)
@@ -61,6 +59,7 @@ def trainer_loop(config: TrainConfig, steps: int) -> float:
 
 
 def snapshot_ms(config: TrainConfig, repeats: int = 20) -> float:
+    tuning.for_training()
     trainer = Trainer(config, record_every=10**9)
     trainer.step(100)
     trainer.snapshot(grid=100)
@@ -81,7 +80,7 @@ def main() -> None:
     for _ in range(args.repeats):          # interleaved, best of each: fair under noise
         torch.set_num_threads(default_threads)
         plain.append(plain_loop(config, args.steps))
-        ours.append(trainer_loop(config, args.steps))   # the Trainer sets its own threads
+        ours.append(trainer_loop(config, args.steps))
     best_plain, best_ours = max(plain), max(ours)
     print(f"default config: G/D {config.g_depth}x{config.g_width}, batch {config.batch_size}, "
           f"{args.steps} iterations, best of {args.repeats}")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from gan_core.batched import PRESETS, Group, describe
-from gan_core.config import ConfigError, parse_value
+from gan_core.batched import PRESETS, Group
+from gan_core.config import ConfigError
+from gan_core.settings import describe, parse_overrides
 
 from . import links, playback, session, state
 from .player import Playback
@@ -17,19 +18,6 @@ PRESET_TITLES = {"objectives": "the six objectives", "k": "k = 1 / 5 / 10",
                  "pacgan-ring": "PacGAN's ring: GAN vs PacGAN2",
                  "pacgan-grid": "PacGAN's grid: GAN vs PacGAN2",
                  "unrolled-ring": "Metz et al.'s ring: unroll 0 vs 5"}
-
-
-def parse_overrides(line: str) -> dict:
-    """`field=value, field=value` -> {field: value}; an empty line or `base` is {}."""
-    line = line.strip()
-    overrides = {}
-    if line and line != "base":
-        for part in line.split(","):
-            name, sep, value = part.partition("=")
-            if not sep:
-                raise ConfigError(f"expected field=value, got {part.strip()!r}")
-            overrides[name.strip()] = parse_value(name.strip(), value)
-    return overrides
 
 
 def parse_variants(text: str) -> list[dict]:

@@ -10,7 +10,8 @@ from dataclasses import fields
 
 import streamlit as st
 
-from gan_core.config import DEFAULT_STD, ConfigError, TrainConfig, format_value, parse_value
+from gan_core.config import DEFAULT_STD, ConfigError, TrainConfig
+from gan_core.settings import format_value, is_true, parse_value
 
 FLAGS = ("classroom", "present")
 DEFAULTS = TrainConfig()
@@ -39,6 +40,7 @@ def config_from_query(query: dict) -> tuple[TrainConfig, list[str]]:
     names = {f.name for f in fields(TrainConfig)}
     values, problems = {}, []
     for name, text in query.items():
+        name = name.replace("-", "_")            # lr-d or lr_d, as everywhere (gan_core.settings)
         if name in names:
             try:
                 values[name] = parse_value(name, text)
@@ -56,7 +58,7 @@ def config_from_query(query: dict) -> tuple[TrainConfig, list[str]]:
 
 
 def flag(query: dict, name: str) -> bool:
-    return str(query.get(name, "")).lower() in ("1", "true", "yes", "on")
+    return is_true(query.get(name, ""))
 
 
 def write_query(config: TrainConfig | None = None, extra: dict | None = None) -> None:

@@ -16,8 +16,8 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from gan_core.compare_cli import parse_value, parse_variant
 from gan_core.config import LOSSES, ConfigError, TrainConfig
+from gan_core.settings import parse_axis, parse_overrides
 from gan_core.sweep import FIELD_NAMES, SUMMARY_METRICS, SweepSpec, document, make_spec
 from gan_core.sweep_backends import LocalBackend, run_sweep
 from gan_draw.phase import cell_text, phase_figure
@@ -94,11 +94,7 @@ def start(spec: SweepSpec) -> PhaseRun:
 
 # ---------------------------------------------------------------------- controls
 def parse_values(name: str, text: str) -> list:
-    values = [v.strip() for v in str(text).split(",") if v.strip()]
-    try:
-        return [parse_value(name, v) for v in values]
-    except ConfigError as err:
-        raise ConfigError(f"axis {name}: {err}") from None
+    return parse_axis(name, text)[1]
 
 
 def fixed_text(config: TrainConfig) -> str:
@@ -126,7 +122,7 @@ def controls() -> tuple[SweepSpec | None, str]:
     try:
         if x_name == y_name:
             raise ConfigError(f"axes: x and y are both {x_name}; choose two settings")
-        base = parse_variant(fixed)
+        base = parse_overrides(fixed)
         clash = sorted(set(base) & {x_name, y_name})
         if clash:
             raise ConfigError(f"fixed settings: {clash[0]} is also an axis")

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from gan_core.batched import describe
 from gan_core.config import ConfigError
+from gan_core.settings import describe, parse_overrides
 
 from . import state
 from .player import Playback
@@ -133,8 +133,6 @@ def continue_from(pb: Playback, iteration: int, after_fork=None) -> None:
     """Fork the group at `iteration` (a button callback); a bad change leaves the run as it
     was and says why. The fork starts paused at that iteration; `after_fork(group)` lets the
     page follow (Compare's variants text)."""
-    from .compare_view import parse_overrides     # the one field=value reader of the UI
-
     ss = st.session_state
     variant = ss.get(f"{pb.prefix}_fork_for")
     try:

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 
 import streamlit as st
 
+from gan_core.settings import is_true
+
 from .player import Playback
 
 FLAGS = ("classroom", "present")
@@ -33,7 +35,7 @@ class LiveState:
     playback: Playback
     layers: list = field(default_factory=list)
     grid: int = 50
-    iters_per_frame: int = 20
+    iters_per_frame: int = 15
     diagnostics: bool = False         # the game's spectrum beside the charts
     spectra: object = None            # its explorer.diagnostics.SpectrumTracker
     errors: list = field(default_factory=list)   # what is wrong with `values`, all of it
@@ -75,7 +77,7 @@ def flags() -> Flags:
     query = st.query_params
     for name in FLAGS:
         if name in query:
-            setattr(state, name, str(query[name]).lower() in ("1", "true", "yes", "on"))
+            setattr(state, name, is_true(query[name]))
     return state
 
 

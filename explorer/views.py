@@ -78,19 +78,22 @@ class LiveView:
             snap.metrics["optimal_d"] = diagnostics.optimal_d(member, snap)
         return [snap]
 
-    def figures(self, group, snaps, slow: bool = True, fresh: bool = False) -> dict:
+    def figures(self, group, snaps, slow: bool = True, fresh: bool = False,
+                still: bool = False) -> dict:
         """The main figure; when `slow` (the charts' pace) the mode bars and the spectrum,
-        which is computed again when `fresh` (a paused moment) or every few seconds."""
+        which is computed again when `fresh` (a paused moment) or every few seconds. A `still`
+        (drawn once, not animated) keeps the surface's hover values."""
         snap = snaps[0]
         layers = tuple(name for name in self.layers if name != OPTIMAL_D)
         trace, _ = snap.metrics.get("optimal_d", (None, ""))
         extra = (trace,) if trace is not None else ()
         if self.present:
             main = figures.main_spec(snap, layers, height=self.present_height,
-                                     font_size=PRESENT_FONT, light=True, extra_traces=extra)
+                                     font_size=PRESENT_FONT, light=True, picture=not still,
+                                     extra_traces=extra)
             return {"main": main}
         out = {"main": figures.main_spec(snap, layers, height=600, light=True,
-                                         extra_traces=extra)}
+                                         picture=not still, extra_traces=extra)}
         if slow and snap.mode_counts is not None:
             out["bar"] = figures.mode_bar_spec(snap.mode_counts)
         if slow and self.diagnostics and self.tracker is not None:
@@ -195,7 +198,8 @@ class GroupView:
         return [m.snapshot(grid=self.grid, n_samples=self.samples, w1_samples=0)
                 for m in group.members]
 
-    def figures(self, group, snaps, slow: bool = True, fresh: bool = False) -> dict:
+    def figures(self, group, snaps, slow: bool = True, fresh: bool = False,
+                still: bool = False) -> dict:
         ranges = shared_ranges(snaps)
         # One arrow scale for all panels: a vanishing generator gradient shows as short arrows.
         push_scale = max((figures.push_reference(s.push) for s in snaps), default=0.0) or None
@@ -207,6 +211,7 @@ class GroupView:
             panel = figures.main_spec(
                 snap, self.layers, title=title, height=self.panel_height(len(snaps)), zmin=zmin,
                 zmax=zmax, show_colorbar=False, push_scale=push_scale, light=True,
+                picture=not still,
                 font_size=PRESENT_FONT - 2 if self.present else None)
             # one key above the panels (the status line's) instead of a legend in each: the
             # plots get the room, and the browser draws six legends less per frame

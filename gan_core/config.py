@@ -1,7 +1,8 @@
 """One frozen dataclass describes a run; it is validated once, when it is made.
 
 Widgets, command-line flags, URL queries and scenarios all become a TrainConfig, so the UI, the
-CLI and the tests can never disagree about what a run is.
+CLI and the tests can never disagree about what a run is. Settings written as text
+(`field=value, ...`) are read in one place, gan_core.settings.
 """
 from __future__ import annotations
 
@@ -218,41 +219,6 @@ def _show(value) -> str:
         return repr(value)
     except ValueError:      # an int past Python's digit limit for str()
         return "a number too large to show"
-
-
-def parse_value(name: str, text: str):
-    """A setting's value from text (URL query, `--variant k=5`), by the field's type.
-
-    custom_points reads "x:y;x:y;..."; bools read true/false/1/0/yes/no.
-    """
-    types = {f.name: f.type for f in fields(TrainConfig)}
-    if name not in types:
-        raise ConfigError(f"unknown setting {name!r}")
-    kind, text = types[name], str(text).strip()
-    try:
-        if kind == "bool":
-            if text.lower() not in ("true", "false", "1", "0", "yes", "no"):
-                raise ValueError
-            return text.lower() in ("true", "1", "yes")
-        if kind == "int":
-            return int(text)
-        if kind.startswith("float"):
-            return None if kind.endswith("None") and text.lower() in ("", "none") else float(text)
-        if name == "custom_points":
-            return tuple(tuple(float(v) for v in pair.split(":")) for pair in text.split(";")
-                         if pair.strip())
-    except ValueError:
-        raise ConfigError(f"{name}: cannot read {text[:40]!r} as {kind}") from None
-    return text
-
-
-def format_value(name: str, value) -> str:
-    """The inverse of parse_value."""
-    if name == "custom_points":
-        return ";".join(f"{x:g}:{y:g}" for x, y in value)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return repr(value) if isinstance(value, float) else str(value)
 
 
 def problems(values: dict) -> list[str]:

@@ -80,7 +80,7 @@ REPRODUCTIONS: dict[str, Reproduction] = {r.name: r for r in (
                                "reverse_kl": (0.45, 0.09)},
                        "PacGAN2": {"modes": (7.9, 0.1), "high_quality": (95.6, 2.0),
                                    "reverse_kl": (0.07, 0.03)}},
-        paper_spread="standard error over 10 runs", paper_steps=400_000, default_steps=3000,
+        paper_spread="standard error over 10 runs", paper_steps=400_000, default_steps=2000,
         settings=PACGAN_SETTINGS),
     Reproduction(
         name="pacgan-grid", title="PacGAN on the 2D grid: GAN vs PacGAN2",
@@ -90,7 +90,7 @@ REPRODUCTIONS: dict[str, Reproduction] = {r.name: r for r in (
                                "reverse_kl": (0.70, 0.07)},
                        "PacGAN2": {"modes": (23.8, 0.7), "high_quality": (91.3, 0.8),
                                    "reverse_kl": (0.13, 0.04)}},
-        paper_spread="standard error over 10 runs", paper_steps=400_000, default_steps=3000,
+        paper_spread="standard error over 10 runs", paper_steps=400_000, default_steps=2000,
         settings=PACGAN_SETTINGS),
     Reproduction(
         name="unrolled-ring", title="Unrolled GAN on the ring: unroll 0 vs 5",

@@ -1,6 +1,7 @@
 """Named, seeded lecture scenarios: each shows one GAN convergence problem on cue.
 
-A scenario is pure data: a base TrainConfig, optional side-by-side variants (label, overrides),
+A scenario is pure data: a base TrainConfig, optional side-by-side variants (label, overrides
+in the settings language, gan_core.settings: "k=5, lr_d=1e-3"),
 how many iterations the phenomenon needs, and what students should watch and why. Every run of
 a scenario starts from the base config's seed, so variants share initial weights and batches and
 only the overridden settings differ. tests/test_scenarios.py checks each phenomenon, measured.
@@ -14,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .config import TrainConfig
+from .settings import parse_overrides
 
 RING = dict(dataset="ring", std=0.05)
 # The cure scenarios' cycling game: a 2D Dirac-GAN. The data is one point, G and D are tiny
@@ -38,6 +40,10 @@ class Scenario:
     steps: int           # how long the demo should run to show the phenomenon
 
     def __post_init__(self):
+        # overrides may be written in the settings language ("k=5, lr_d=1e-3"): read as dicts
+        object.__setattr__(self, "variants", tuple(
+            (label, parse_overrides(o) if isinstance(o, str) else dict(o))
+            for label, o in self.variants))
         labels = [label for label, _ in self.variants]
         if len(set(labels)) != len(labels):
             raise ValueError(f"scenario {self.name!r}: variant labels must be unique")
@@ -83,7 +89,7 @@ _ALL = (
         watch=("Left: the purple samples gather on one mode and keep jumping to another one; "
                "right: the same fast generator, with k = 5, covers all 8 modes."),
         base=TrainConfig(**RING, loss="nonsaturating", lr_g=5e-3, lr_d=1e-3, k=1, seed=0),
-        variants=(("collapsing", {"k": 1}), ("fixed", {"k": 5})),
+        variants=(("collapsing", "k=1"), ("fixed", "k=5")),
         steps=1000,
     ),
     Scenario(
@@ -101,8 +107,8 @@ _ALL = (
         watch=("Left (minimax): the samples barely move and G's gradient norm collapses "
                "towards 0; right (non-saturating): the samples travel to the ring."),
         base=TrainConfig(**RING, opt_g="sgd", lr_g=0.01, lr_d=1e-3, k=2, seed=0),
-        variants=(("saturating (minimax)", {"loss": "minimax"}),
-                  ("non-saturating", {"loss": "nonsaturating"})),
+        variants=(("saturating (minimax)", "loss=minimax"),
+                  ("non-saturating", "loss=nonsaturating")),
         steps=600,
     ),
     Scenario(
@@ -121,7 +127,7 @@ _ALL = (
         watch=("Compare D's surface and the mode histogram: k=1 collapses and hops, k=5 "
                "covers the ring evenly, k=25 has a much more confident D and uneven modes."),
         base=TrainConfig(**RING, loss="nonsaturating", lr_g=5e-3, lr_d=1e-3, seed=0),
-        variants=(("k=1", {"k": 1}), ("k=5", {"k": 5}), ("k=25", {"k": 25})),
+        variants=(("k=1", "k=1"), ("k=5", "k=5"), ("k=25", "k=25")),
         steps=400,
     ),
     Scenario(
@@ -141,9 +147,9 @@ _ALL = (
         watch=("Too high: the samples keep jumping and modes come and go; balanced: a long "
                "collapsed phase; TTUR: all 8 modes within ~100 iterations, and they stay."),
         base=TrainConfig(**RING, loss="nonsaturating", seed=0),
-        variants=(("too high", {"lr_d": 1e-2, "lr_g": 1e-2}),
-                  ("balanced", {"lr_d": 1e-3, "lr_g": 1e-3}),
-                  ("TTUR", {"lr_d": 4e-3, "lr_g": 1e-3})),
+        variants=(("too high", "lr_d=1e-2, lr_g=1e-2"),
+                  ("balanced", "lr_d=1e-3, lr_g=1e-3"),
+                  ("TTUR", "lr_d=4e-3, lr_g=1e-3")),
         steps=1500,
     ),
     Scenario(
@@ -162,8 +168,8 @@ _ALL = (
         watch=("Clipping: a nearly flat critic (values ~0.01), G drifting and dropping modes; "
                "gradient penalty: a shaped critic and all 8 modes."),
         base=TrainConfig(**RING, k=5, beta2=0.9, seed=0),
-        variants=(("weight clipping", {"loss": "wgan", "clip": 0.01}),
-                  ("gradient penalty", {"loss": "wgan-gp", "gp_weight": 0.1})),
+        variants=(("weight clipping", "loss=wgan, clip=0.01"),
+                  ("gradient penalty", "loss=wgan-gp, gp_weight=0.1")),
         steps=600,
     ),
     Scenario(
@@ -181,7 +187,7 @@ _ALL = (
         watch=("Without R1 the samples and losses keep oscillating and modes come and go; with "
                "R1 all 8 modes settle and D's surface flattens to 1/2 around the data."),
         base=TrainConfig(**RING, loss="nonsaturating", lr_d=1e-2, lr_g=1e-2, seed=0),
-        variants=(("no R1", {"r1": 0.0}), ("R1, gamma = 10", {"r1": 10.0})),
+        variants=(("no R1", "r1=0"), ("R1, gamma = 10", "r1=10")),
         steps=800,
     ),
     # ------------------------------------------------------------------ the cures
@@ -200,7 +206,7 @@ _ALL = (
         watch=("Left: all samples on one mode, hopping; right (unroll = 5): all 8 modes within "
                "~100 iterations, and they stay."),
         base=TrainConfig(**RING, loss="nonsaturating", lr_g=5e-3, lr_d=1e-3, k=1, seed=0),
-        variants=(("plain GAN", {"unroll": 0}), ("unrolled, 5 steps", {"unroll": 5})),
+        variants=(("plain GAN", "unroll=0"), ("unrolled, 5 steps", "unroll=5")),
         steps=500,
     ),
     Scenario(
@@ -219,8 +225,8 @@ _ALL = (
         watch=("Simultaneous: the samples circle the point, then fly off the plot; "
                "extragradient: they settle on the point within ~100 iterations."),
         base=TrainConfig(**POINT_WGAN, seed=0),
-        variants=(("simultaneous", {"updates": "simultaneous"}),
-                  ("extragradient", {"updates": "extragradient"})),
+        variants=(("simultaneous", "updates=simultaneous"),
+                  ("extragradient", "updates=extragradient")),
         steps=400,
     ),
     Scenario(
@@ -238,8 +244,7 @@ _ALL = (
         watch=("Without consensus the samples circle and leave; with gamma = 0.5 they spiral "
                "onto the point and stay."),
         base=TrainConfig(**POINT_WGAN, seed=0),
-        variants=(("simultaneous", {"consensus": 0.0}), ("consensus, gamma = 0.5",
-                                                          {"consensus": 0.5})),
+        variants=(("simultaneous", "consensus=0"), ("consensus, gamma = 0.5", "consensus=0.5")),
         steps=400,
     ),
     Scenario(
@@ -258,8 +263,8 @@ _ALL = (
                "calmest of the three."),
         base=TrainConfig(**RING, opt_d="sgd", opt_g="sgd", lr_d=0.2, lr_g=0.2,
                          updates="alternating", seed=0),
-        variants=(("momentum +0.5", {"momentum": 0.5}), ("no momentum", {"momentum": 0.0}),
-                  ("momentum -0.5", {"momentum": -0.5})),
+        variants=(("momentum +0.5", "momentum=0.5"), ("no momentum", "momentum=0"),
+                  ("momentum -0.5", "momentum=-0.5")),
         steps=400,
     ),
     Scenario(

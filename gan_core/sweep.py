@@ -25,6 +25,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from .config import ConfigError, TrainConfig
+from .strict_json import strict
 
 FORMAT_VERSION = 1
 CONFIRM_RUNS = 10_000          # more runs than this need confirming (--yes)
@@ -244,20 +245,6 @@ def chunk_task(spec: SweepSpec, chunk: list[int]) -> tuple[list[dict], int, int]
 
 
 # ---------------------------------------------------------------------- results
-def strict(value):
-    """NaN / infinite floats as null (JSON has none); NumPy scalars as Python ones."""
-    if isinstance(value, (float, np.floating)):
-        value = float(value)
-        return value if math.isfinite(value) else None
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, dict):
-        return {k: strict(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [strict(v) for v in value]
-    return value
-
-
 def document(spec: SweepSpec, done: dict[int, dict], elapsed_s: float = 0.0) -> dict:
     """The sweep as one JSON-ready object: spec, every finished run, every cell's summary.
 

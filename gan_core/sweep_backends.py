@@ -26,6 +26,7 @@ import threading
 from pathlib import Path
 from typing import Callable, Iterator
 
+from . import tuning
 from .config import ConfigError
 from .sweep import SweepSpec, chunk_task, run_chunk
 
@@ -35,6 +36,7 @@ PACKAGE_DIR = str(Path(__file__).resolve().parent)
 
 def _task(chunk_id: int, configs: list[dict], steps: int, w1_samples: int
           ) -> tuple[int, list[dict]]:
+    tuning.for_training()            # a Ray worker process: it trains, one thread
     return chunk_id, run_chunk(configs, steps, w1_samples)
 
 
@@ -44,9 +46,7 @@ def _task_args(args: tuple) -> tuple[int, list[dict]]:
 
 def _worker_init() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)      # the driver decides when to stop
-    import torch
-
-    torch.set_num_threads(1)
+    tuning.for_training()
 
 
 class LocalBackend:

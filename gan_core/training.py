@@ -1,20 +1,26 @@
-"""The training loop: k discriminator updates, then k_G generator updates, per iteration.
+"""The training loop of one run: k discriminator updates, then k_G generator updates, per
+iteration (the schedule, the losses, the divergence rule and clipping are gan_core.engine's).
 
 Goodfellow et al.'s algorithm: each D update and each G update draws a fresh minibatch. Every
 random draw comes from a seeded torch.Generator of its own (data, latent, noise), so the same
 config gives bit-identical weights, and variants that share a seed share their batches.
+
+Besides training itself, a Trainer offers the stacked engine (gan_core.stacked) what it needs
+to train it in a batched pass, as public methods: its streams (`stream`, `use_stream`), where
+its weights and optimizer state live (`place_weights`, `place_optimizer_state`, `own_storage`),
+and the end of an iteration (`complete_iteration`, `diverge`).
 """
 from __future__ import annotations
 
 import copy
 import functools
-import math
 import threading
 
 import numpy as np
 import torch
 from torch import nn
 
+from . import engine
 from . import game_updates as gu
 from . import objectives as obj
 from .config import TrainConfig
@@ -28,13 +34,7 @@ HISTORY_COLUMNS = ("d_loss", "g_loss", "d_grad_norm", "g_grad_norm", "d_real", "
 METRIC_COLUMNS = ("modes_covered", "high_quality", "reverse_kl", "w1")
 VIEW_SAMPLES = 1000      # fixed latent batch drawn in every snapshot
 SNAPSHOT_W1_SAMPLES = 250  # exact OT costs ~O(n^3): small in snapshots, 1,000 in final metrics
-
-
-def use_one_thread() -> None:
-    """Small matmuls run faster and steadier on one thread than on two (measured on a 2-core
-    CPU: 2 threads were erratic for 64-128-wide layers; see docs/ARCHITECTURE.md)."""
-    if torch.get_num_threads() != 1:
-        torch.set_num_threads(1)
+STREAMS = ("rng_data", "rng_latent", "rng_noise")
 
 
 def locked(method):
@@ -76,7 +76,6 @@ def make_optimizer(name: str, params, lr: float, config: TrainConfig) -> torch.o
 class Trainer:
     def __init__(self, config: TrainConfig, record_every: int = 100, max_records: int = 120):
         self._lock = threading.RLock()     # see `locked`
-        use_one_thread()
         self.config = config
         self.data = make_distribution(config)
         self.G, self.D = build_models(config)
@@ -141,8 +140,6 @@ class Trainer:
             if not self._iteration():
                 break
             done += 1
-            if self.iteration % self.record_every == 0:
-                self._record(grid=40)
         return done
 
     @locked
@@ -157,28 +154,91 @@ class Trainer:
         if not self.status and self._g_update() is not None:
             self.g_updates += 1
 
+    _UPDATES = {engine.D_UPDATE: "_d_update", engine.G_UPDATE: "_g_update",
+                engine.BOTH_UPDATE: "_joint_update"}
+    _JOINT = {"simultaneous": "_simultaneous_update", "extragradient": "_extragradient_update",
+              "optimistic": "_optimistic_update"}
+
+    def _joint_update(self) -> dict | None:
+        """The step where both players move together, by the config's update scheme."""
+        return getattr(self, self._JOINT[self.config.updates])()
+
     def _iteration(self) -> bool:
-        cfg = self.config
         stats: dict = {}
-        joint = {"simultaneous": self._simultaneous_update,
-                 "extragradient": self._extragradient_update,
-                 "optimistic": self._optimistic_update}.get(cfg.updates)
-        if joint is not None:
-            updates = ([self._d_update] * (cfg.k - 1) + [joint]
-                       + [self._g_update] * (cfg.k_g - 1))
-        else:
-            updates = [self._d_update] * cfg.k + [self._g_update] * cfg.k_g
-        for update in updates:
-            stats.update(update() or {})
+        for kind in engine.schedule(self.config):
+            stats.update(getattr(self, self._UPDATES[kind])() or {})
             if self.status:      # stop at the first non-finite update: keep the last good state
                 return False
-        if self.G_avg is not None:       # averaged once per iteration
-            gu.ema_update(list(self.G_avg.parameters()), list(self.G.parameters()), cfg.ema)
-        self.iteration += 1
-        self.d_updates += cfg.k
-        self.g_updates += cfg.k_g
-        self.history.append(self.iteration, stats)
+        self.complete_iteration(stats)
         return True
+
+    def complete_iteration(self, stats: dict) -> None:
+        """Count one finished iteration (its D and G updates, its row of `stats` in the
+        history) and record a snapshot when one is due. Also called by the stacked engine."""
+        if self.G_avg is not None:       # generator averaging: once per iteration
+            gu.ema_update(list(self.G_avg.parameters()), list(self.G.parameters()),
+                          self.config.ema)
+        self.iteration += 1
+        self.d_updates += self.config.k
+        self.g_updates += self.config.k_g
+        self.history.append(self.iteration, stats)
+        if self.iteration % self.record_every == 0:
+            self._record(grid=40)
+
+    def diverge(self) -> None:
+        """Stop the run where it is (its last good state): the divergence rule was broken."""
+        self.status = engine.diverged_status(self.iteration)
+
+    # ------------------------------------------------------------------ storage (stacked engine)
+    def stream(self, name: str) -> torch.Generator:
+        """One of the run's random streams (STREAMS: data batches, latent codes, noise)."""
+        if name not in STREAMS:
+            raise ValueError(f"stream: one of {', '.join(STREAMS)}, got {name!r}")
+        return getattr(self, name)
+
+    def use_stream(self, name: str, generator: torch.Generator) -> None:
+        """Draw stream `name` from `generator` from now on (runs whose streams would draw the
+        same numbers share one generator in a batched pass, so a batch is drawn once)."""
+        self.stream(name)
+        setattr(self, name, generator)
+
+    def _player(self, player: str) -> tuple[nn.Module, torch.optim.Optimizer]:
+        if player not in ("g", "d"):
+            raise ValueError(f"player: 'g' or 'd', got {player!r}")
+        return (self.G, self.opt_g) if player == "g" else (self.D, self.opt_d)
+
+    def optimizer_state(self, player: str) -> list[dict]:
+        """Player "g" or "d": its optimizer's state of each parameter (torch's keys), in
+        parameter order ({} before the first step)."""
+        model, opt = self._player(player)
+        return [dict(opt.state.get(p, {})) for p in model.parameters()]
+
+    def place_weights(self, player: str, views: list[torch.Tensor]) -> None:
+        """Let the player's parameters live in `views` (same shapes and values, e.g. one row of
+        the stacked engine's buffers), so updates there are this run's; own_storage() ends it."""
+        model, _ = self._player(player)
+        with torch.no_grad():
+            for p, view in zip(model.parameters(), views, strict=True):
+                p.data = view
+
+    def place_optimizer_state(self, player: str, states: list[dict]) -> None:
+        """Let the player's optimizer state live in `states` (one dict per parameter, torch's
+        keys; tensors may be views of the stacked engine's buffers)."""
+        model, opt = self._player(player)
+        for p, state in zip(model.parameters(), states, strict=True):
+            opt.state[p] = state
+
+    def own_storage(self) -> None:
+        """Give weights and optimizer states storage of their own again (copies)."""
+        for player in ("g", "d"):
+            model, opt = self._player(player)
+            with torch.no_grad():
+                for p in model.parameters():
+                    p.data = p.data.clone()
+            for p in model.parameters():
+                if p in opt.state:
+                    opt.state[p] = {k: v.clone() if torch.is_tensor(v) else v
+                                    for k, v in opt.state[p].items()}
 
     def _real_batch(self) -> torch.Tensor:
         """batch_size real samples; with packing, batch_size packs of `pack` samples."""
@@ -197,35 +257,20 @@ class Trainer:
         return average
 
     def _d_objective(self, real: torch.Tensor, fake: torch.Tensor, D=None) -> tuple:
-        """D's loss with its regularisers, plus the raw scores on real and fake. `D`: another
-        function of the same shape (an unrolled D's look-ahead weights); default self.D."""
-        cfg, D = self.config, D or self.D
-        sigma = cfg.instance_noise
-        real = obj.add_instance_noise(real, sigma, self.rng_noise)
-        fake = obj.add_instance_noise(fake, sigma, self.rng_noise)
-        penalty = 0.0
-        if cfg.r1 > 0:
-            r, grad = obj.input_gradient(D, real)
-            penalty = penalty + obj.zero_centred_penalty(grad, cfg.r1)
-        else:
-            r = D(real)
-        if cfg.r2 > 0:
-            f, grad = obj.input_gradient(D, fake)
-            penalty = penalty + obj.zero_centred_penalty(grad, cfg.r2)
-        else:
-            f = D(fake)
-        loss = obj.D_LOSSES[cfg.loss](r, f) + penalty
-        if cfg.loss == "wgan-gp":
-            loss = loss + obj.gradient_penalty(D, real, fake, cfg.gp_weight, self.rng_noise)
+        """D's loss with its regularisers (engine.d_losses, one run), and the raw scores. `D`:
+        another function of the same shape (an unrolled D's look-ahead weights); default self.D."""
+        D = D or self.D
+        (loss,), r, f = engine.d_losses([self.config], D, real, fake, [self.rng_noise],
+                                        lambda _: D)
         return loss, r, f
 
     def _g_objective(self, fake: torch.Tensor, real: torch.Tensor | None = None) -> torch.Tensor:
-        """G's loss; with `unroll` (and a real batch) against the unrolled D (Metz et al.)."""
+        """G's loss (engine.g_losses); with `unroll` (and a real batch) against the unrolled D
+        (Metz et al. 2017)."""
         D = self.D
         if self.config.unroll and real is not None:
             D = self._unrolled_d(real, fake)
-        fake = obj.add_instance_noise(fake, self.config.instance_noise, self.rng_noise)
-        return obj.G_LOSSES[self.config.loss](D(fake))
+        return engine.g_losses([self.config], D, fake, [self.rng_noise])[0]
 
     def _unrolled_d(self, real: torch.Tensor, fake: torch.Tensor):
         """D after config.unroll steps of its own optimiser on this batch (fake still attached
@@ -400,18 +445,15 @@ class Trainer:
         weights are still finite (the last good state) and return None."""
         grads = [p.grad for p in model.parameters() if p.grad is not None]
         norm = torch.nn.utils.get_total_norm(grads).item() if grads else 0.0
-        if not (math.isfinite(norm) and math.isfinite(loss.item())):
-            self.status = f"diverged at iteration {self.iteration + 1}"
+        if not engine.healthy_one(loss.item(), norm):
+            self.diverge()
             return None
         if step:
             opt.step()
         return norm
 
     def _clip_critic(self) -> None:
-        if self.config.loss == "wgan":
-            with torch.no_grad():
-                for p in self.D.parameters():
-                    p.clamp_(-self.config.clip, self.config.clip)
+        engine.clip_critic(self.config, list(self.D.parameters()))
 
     def _mean_output(self, scores: torch.Tensor) -> float:
         """Mean of what D shows: P(real) for sigmoid losses, the raw score otherwise."""

@@ -1,5 +1,5 @@
-"""Shared by the CLI tests: run `python -m gan_core` in-process."""
-from gan_core import cli
+"""Shared by the CLI tests: run `python -m gan_core` (gan_cli.main) in-process."""
+from gan_cli import main as cli
 
 
 def run_main(capsys, *args):

@@ -15,7 +15,8 @@ import pytest
 import torch
 
 from gan_core import objectives as obj
-from gan_core.batched import MAX_VARIANTS, PRESETS, Group, _Stack, describe
+from gan_core.batched import MAX_VARIANTS, PRESETS, Group, describe
+from gan_core.stacked import Stack as _Stack
 from gan_core.config import LOSSES, ConfigError, TrainConfig
 from gan_core.records import load_run, save_run
 from gan_core.training import HISTORY_COLUMNS, Trainer
@@ -156,9 +157,9 @@ def test_batched_training_equals_one_trainer_per_variant_float64(float64, case):
 
 def test_vectorised_adam_fallback_matches_torch_adam(float64, monkeypatch):
     """Without torch's fused Adam kernel the stack uses its own vectorised Adam."""
-    import gan_core.batched as batched
+    import gan_core.flat as flat
 
-    monkeypatch.setattr(batched, "FUSED_ADAM", None)
+    monkeypatch.setattr(flat, "FUSED_ADAM", None)
     group = Group(small(), [{"lr_d": 2e-3, "beta1": 0.0}, {"loss": "hinge", "beta2": 0.9},
                             {"opt_g": "sgd"}], record_every=NEVER)
     group.step(20)

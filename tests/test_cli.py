@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gan_core import cli
+from gan_cli import common
+from gan_cli import main as cli
 from gan_core.config import DEFAULT_STD, TrainConfig
 from gan_core.records import load_run
 from gan_core.training import Trainer
@@ -99,12 +100,12 @@ def test_every_config_field_flag_sets_that_field(tmp_path):
         argv = ["train", flag(f.name)] + (words or [])
         if f.name == "custom_points":
             argv += ["--dataset", "custom"]
-        config = cli.config_from_args(parser.parse_args(argv))
+        config = common.config_from_args(parser.parse_args(argv))
         assert getattr(config, f.name) == expected, f.name
         assert getattr(config, f.name) != getattr(TrainConfig(), f.name), f.name
-    no_sn = cli.config_from_args(parser.parse_args(["train", "--no-spectral-norm"]))
+    no_sn = common.config_from_args(parser.parse_args(["train", "--no-spectral-norm"]))
     assert no_sn.spectral_norm is False
-    assert cli.config_from_args(parser.parse_args(["train"])) == TrainConfig()
+    assert common.config_from_args(parser.parse_args(["train"])) == TrainConfig()
 
 
 # ---------------------------------------------------------------------------- --json

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from gan_core import cli
 from gan_core.batched import PRESETS
-from gan_core.compare_cli import parse_variant, strict
+from gan_cli.compare import parse_variant
+from gan_core.strict_json import strict
 from gan_core.config import ConfigError, TrainConfig
 from gan_core.training import Trainer
 from tests.cli_helpers import run_main

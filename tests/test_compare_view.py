@@ -171,8 +171,10 @@ def test_panels_of_one_objective_share_a_colour_range_and_others_keep_theirs():
     # the large critic has its own range, centred on its own level
     level = snaps[2].decision_level
     p2, p98 = np.percentile(snaps[2].surface, [2, 98])
-    assert sum(ranges[2]) / 2 == pytest.approx(level)
-    assert ranges[2][1] - level == pytest.approx(max(abs(p2 - level), abs(p98 - level)))
+    half = (ranges[2][1] - ranges[2][0]) / 2
+    assert abs(sum(ranges[2]) / 2 - level) <= half / 20       # centred on it, rounded
+    assert ranges[2][0] <= p2 and p98 <= ranges[2][1]          # wide enough...
+    assert half <= 1.5 * max(abs(p2 - level), abs(p98 - level)) + half / 20   # ...not wider
     assert shared_ranges(snaps[:2])[0] == ranges[0], "the critic changed the LSGAN range"
     assert ranges[3] == (None, None)
 

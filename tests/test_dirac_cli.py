@@ -10,7 +10,7 @@ from dataclasses import fields
 
 import pytest
 
-from gan_core.cli import main
+from gan_cli.main import main
 from gan_core.dirac import DiracConfig, run
 from gan_core.dirac_stability import read, spectral_radius
 

@@ -111,7 +111,7 @@ def test_unbounded_surface_range_symmetric_and_robust(kind, title, level):
     heat = trace(main_figure(make_snap(kind=kind, surface=surface)), "surface")
     assert heat.colorbar.title.text == title
     assert heat.zmin + heat.zmax == pytest.approx(2 * level)
-    assert 2.5 < heat.zmax - level < 3.0                  # ~98th percentile, not the outlier
+    assert 2.5 < heat.zmax - level <= 3.0                 # ~98th percentile (a nice step up)
     shared = trace(main_figure(make_snap(kind=kind, surface=surface), zmin=-7, zmax=9),
                    "surface")
     assert (shared.zmin, shared.zmax) == (-7, 9)

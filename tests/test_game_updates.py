@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from gan_core import game_updates as gu
-from gan_core.cli import main
+from gan_cli.main import main
 from gan_core.config import ConfigError, TrainConfig
 from gan_core.models import PackedD, build_models
 from gan_core.training import Trainer, make_optimizer

@@ -19,7 +19,6 @@ import numpy as np
 import pytest
 import torch
 
-from gan_core import cli
 from gan_core.config import MAX_CUSTOM_POINTS, ConfigError, TrainConfig
 from gan_core.history import History
 from gan_core.training import HISTORY_COLUMNS, METRIC_COLUMNS, Trainer
@@ -185,7 +184,11 @@ def test_cli_100k_points_in_a_real_process(tmp_path):
 
 
 def test_one_thread_for_every_trainer():
-    """Sessions share the process: the Trainer pins torch to one thread (see bench_sessions)."""
+    """Sessions share the process: the app pins torch to one thread (see bench_sessions), by
+    opting in (gan_core.tuning.for_app / for_training), and every Trainer then runs on it."""
+    from gan_core import tuning
+
+    tuning.for_training()
     Trainer(TrainConfig(**TINY))
     assert torch.get_num_threads() == 1
 

@@ -12,7 +12,7 @@ from torch import nn
 
 from gan_core import reproduce as R
 from gan_core.batched import PRESETS
-from gan_core.cli import main
+from gan_cli.main import main
 from gan_core.config import TrainConfig
 
 

@@ -225,8 +225,11 @@ def player_iteration(page) -> int:
 
 
 def figure_titles(page) -> list[str]:
-    return [t.text_content() for t in page.locator(".gx-player .gtitle").all()
-            if TITLE_ITERATION.search(t.text_content() or "")]
+    """The player's figure titles that name an iteration, read in one go (the player redraws
+    its titles while it plays, so reading them one by one can wait on one that is gone)."""
+    texts = page.evaluate("""() => Array.from(document.querySelectorAll('.gx-player .gtitle'),
+                                              t => t.textContent || '')""")
+    return [t for t in texts if TITLE_ITERATION.search(t)]
 
 
 def playback(page, prefix: str, label: str):

@@ -40,6 +40,9 @@ def go(page, title: str) -> None:
             break
         except Exception:          # playwright's TimeoutError: click again
             continue
+    else:
+        raise AssertionError(f"{title} did not open after 3 clicks; at {page.url} the page "
+                             f"shows: {page.inner_text('body')[:600]!r}")
     wait_idle(page, 60_000)
 
 
@@ -94,6 +97,10 @@ def test_page_trips_keep_every_pages_settings_and_flags(browser, app_server):
         assert page.locator(".st-key-cfg_g_width").count() == 0       # classroom: basic only
         go(page, "Compare")
         choose(page, "compare_preset", "k = 1 / 5 / 10")
+        # as a user would, see the new panels before stepping them (a click in the same
+        # instant as the choice can reach the server first)
+        wait_for(lambda: (t := figure_titles(page)) and all(x.startswith("k=") for x in t), 30,
+                 "the k panels")
         for _ in range(2):
             page.locator(".st-key-compare_step").get_by_role("button", name="Step").click()
             wait_idle(page, 60_000)
@@ -112,7 +119,7 @@ def test_page_trips_keep_every_pages_settings_and_flags(browser, app_server):
         go(page, "Compare")
         assert shows(page, "compare_preset", "k = 1 / 5 / 10")
         wait_for(lambda: player_iteration(page) == 2, 30, "Compare still at iteration 2")
-        assert all(t.startswith("k=") for t in figure_titles(page))
+        assert all(t.startswith("k=") for t in figure_titles(page)), figure_titles(page)
         go(page, "Lecture")
         assert shows(page, "lecture_pick", "Saturating vs non-saturating generator loss")
         assert "scenario=saturation" in page.url and "classroom=1" in page.url

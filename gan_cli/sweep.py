@@ -11,35 +11,22 @@ fields and gan_core.sweep_backends for the backends.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
 
-from .cli import register
-from .compare_cli import parse_value, parse_variant
-from .config import ConfigError, TrainConfig
-from .sweep import (CONFIRM_RUNS, DEFAULT_CHUNK, FIELD_NAMES, document, load_done, make_spec,
-                    read_results, write_results)
-from .sweep_backends import BACKENDS, make_backend, run_sweep
+from gan_core.config import ConfigError, TrainConfig
+from gan_core.settings import parse_axis_text, parse_overrides
+from gan_core.sweep import (CONFIRM_RUNS, DEFAULT_CHUNK, document, load_done, make_spec,
+                            read_results, write_results)
+from gan_core.sweep_backends import BACKENDS, make_backend, run_sweep
+
+from .common import Progress, print_json
+
+HELP = "train the product of settings' values x seeds; a phase diagram's data"
 
 
-def parse_axis(text: str) -> tuple[str, list]:
-    """"lr_d=1e-4,3e-4" -> ("lr_d", [0.0001, 0.0003]); names may use - or _."""
-    name, sep, raw = text.partition("=")
-    name = name.strip().replace("-", "_")
-    if not sep:
-        raise ConfigError(f"axis {text!r}: expected FIELD=v1,v2,...")
-    if name not in FIELD_NAMES:
-        raise ConfigError(f"axis {name}: unknown setting {name!r}")
-    values = [v.strip() for v in raw.split(",") if v.strip()]
-    try:
-        return name, [parse_value(name, v) for v in values]
-    except ConfigError as err:
-        raise ConfigError(f"axis {name}: {err}") from None
-
-
-def _arguments(parser: argparse.ArgumentParser) -> None:
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--axis", action="append", default=[], metavar="FIELD=V1,V2,...",
                         help="one axis of the sweep: a TrainConfig field and its values; "
                              "repeat for more axes (runs = product of the axes x seeds)")
@@ -73,14 +60,18 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"run even if the sweep has more than {CONFIRM_RUNS:,} runs")
 
 
-def sweep_command(args) -> int:
+def run(args) -> int:
     base = {}
     for text in args.set:
-        for name, value in parse_variant(text).items():
+        try:
+            overrides = parse_overrides(text, files=True)
+        except ConfigError as err:
+            raise ConfigError(f"--set {text!r}: {err}") from None
+        for name, value in overrides.items():
             if name in base:
                 raise ConfigError(f"--set: {name} is given twice")
             base[name] = value
-    axes = [parse_axis(text) for text in args.axis]
+    axes = [parse_axis_text(text, files=True) for text in args.axis]
     both = sorted(set(base) & {name for name, _ in axes})
     if both:
         raise ConfigError(f"--set {both[0]}: it is also an axis; give it in one place")
@@ -90,7 +81,9 @@ def sweep_command(args) -> int:
     done = _previous_runs(args.out, spec, args.resume)
     backend = make_backend(args.backend, args.address, args.workers)
     start = time.perf_counter()
-    progress = Bar(spec.n_runs, len(done), enabled=not args.json)
+    progress = Progress(spec.n_runs, not args.json, label="sweep", unit="runs",
+                        already=len(done))
+    progress.show(len(done))
 
     def save(now_done, _chunk):
         write_results(args.out, document(spec, now_done, time.perf_counter() - start))
@@ -111,7 +104,10 @@ def sweep_command(args) -> int:
     progress.close()
     doc = document(spec, done, time.perf_counter() - start)
     write_results(args.out, doc)
-    print(json.dumps(doc, allow_nan=False) if args.json else table(doc, args.out))
+    if args.json:
+        print_json(doc)
+    else:
+        print(table(doc, args.out))
     return 0
 
 
@@ -133,40 +129,6 @@ def _previous_runs(path: str, spec, resume: bool) -> dict:
                           f"{old.get('total_runs')} runs); add --resume to complete it, or "
                           f"give another --out")
     return {}
-
-
-class Bar:
-    """Runs done / total with the time left, on one line of stderr (terminals only)."""
-
-    def __init__(self, total: int, already: int, enabled: bool):
-        self.total, self.already = total, already
-        self.enabled = enabled and sys.stderr.isatty()
-        self.start = time.perf_counter()
-        self.show(already)
-
-    def show(self, done: int) -> None:
-        if not self.enabled:
-            return
-        width = 30
-        filled = int(width * done / max(self.total, 1))
-        elapsed = time.perf_counter() - self.start
-        new = done - self.already
-        eta = (f"ETA {_duration(elapsed / new * (self.total - done))}" if new > 0
-               else "ETA --")
-        sys.stderr.write(f"\rsweep [{'#' * filled}{'.' * (width - filled)}] {done}/{self.total}"
-                         f" runs  {_duration(elapsed)} elapsed  {eta}   ")
-        sys.stderr.flush()
-
-    def close(self) -> None:
-        if self.enabled:
-            sys.stderr.write("\n")
-
-
-def _duration(seconds: float) -> str:
-    seconds = int(round(seconds))
-    h, rest = divmod(seconds, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
 def table(doc: dict, path: str) -> str:
@@ -193,6 +155,3 @@ def _mean_std(stat: dict, fmt: str) -> str:
         return "-"
     return fmt.format(stat["mean"]) + (f" ± {fmt.format(stat['std'])}" if stat["n"] > 1 else "")
 
-
-register("sweep", "train the product of settings' values x seeds; a phase diagram's data",
-         _arguments, sweep_command)

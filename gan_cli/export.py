@@ -8,7 +8,7 @@ The run comes from a scenario (gan_core.scenarios; its first variant unless --va
 plain config options (every TrainConfig field, as for `train`), or from a saved run record.
 Training records a coarse snapshot every steps/100 iterations, the frames of the animation.
 The format is --format, or else the suffix of --out. Drawing lives in gan_draw.export (plotly
-and Pillow), imported only when this command runs: gan_core itself never needs plotly.
+and Pillow), imported only when this command runs: the engine never needs plotly.
 """
 from __future__ import annotations
 
@@ -16,11 +16,14 @@ import argparse
 import importlib
 import os
 import time
-from dataclasses import fields
 from pathlib import Path
 
-from .cli import Progress, add_config_arguments, config_from_args, register
-from .config import ConfigError, TrainConfig
+from gan_core.config import ConfigError, TrainConfig
+
+from .common import (add_config_arguments, config_from_args, config_options_given,
+                     train_with_progress)
+
+HELP = "export a run as an HTML animation, a GIF, a PNG or a run record"
 
 FORMATS = ("html", "gif", "png", "record")
 SUFFIXES = {".html": "html", ".htm": "html", ".gif": "gif", ".png": "png", ".zip": "record"}
@@ -30,7 +33,7 @@ RECORD_GRID = 40        # the coarse snapshots of Trainer.records
 PNG_GRID = 80           # a single frame can afford a finer surface
 
 
-def _arguments(parser: argparse.ArgumentParser) -> None:
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     source = parser.add_argument_group(
         "what to export (a scenario, a saved run, or else the config options below)")
     source.add_argument("--scenario", metavar="NAME", help="a named scenario (gan_core.scenarios)")
@@ -116,11 +119,6 @@ def parse_layers(text: str | None, known) -> tuple:
     return layers
 
 
-def _config_options_given(args) -> list[str]:
-    names = {f.name for f in fields(TrainConfig)}
-    return sorted(k for k in vars(args) if k in names)
-
-
 # ---------------------------------------------------------------------- the run
 def scenario_config(name: str, variant: str | None) -> tuple:
     """(scenario, variant label, TrainConfig) of a named scenario; ConfigError if unknown."""
@@ -167,15 +165,10 @@ def _scenario_names(module) -> list[str]:
 
 def train_for_export(config: TrainConfig, steps: int, show_progress: bool):
     """Train `steps` iterations with a progress bar, recording ~FRAMES coarse snapshots."""
-    from .training import Trainer
+    from gan_core.training import Trainer
 
     trainer = Trainer(config, record_every=max(1, steps // FRAMES))
-    progress = Progress(steps, show_progress, label="training")
-    chunk = max(1, min(250, steps // 50 or 1))
-    while trainer.iteration < steps and not trainer.status:
-        trainer.step(min(chunk, steps - trainer.iteration))
-        progress.show(trainer.iteration)
-    progress.close()
+    train_with_progress(trainer, steps, show_progress)
     return trainer
 
 
@@ -197,7 +190,7 @@ def _load_drawing():
 
 
 # ---------------------------------------------------------------------- the command
-def export_command(args) -> int:
+def run(args) -> int:
     fmt = output_format(args.out, args.format)
     out = check_writable(args.out)
     size = parse_size(args.size)
@@ -217,12 +210,12 @@ def export_command(args) -> int:
     if args.record is not None:
         if args.scenario is not None:
             raise ConfigError("give either --record or --scenario, not both")
-        given = ["--" + n.replace("_", "-") for n in _config_options_given(args)]
+        given = ["--" + n.replace("_", "-") for n in config_options_given(args)]
         given += ["--steps"] if args.steps is not None else []
         if given:
             raise ConfigError(f"--record exports a saved run as it is; "
                               f"{', '.join(given)} do not apply to it")
-        from .records import load_run
+        from gan_core.records import load_run
 
         trainer = load_run(args.record)
         what = f"run record {args.record}"
@@ -245,7 +238,7 @@ def export_command(args) -> int:
 
     start = time.perf_counter()
     if fmt == "record":
-        from .records import save_run
+        from gan_core.records import save_run
 
         save_run(trainer, out)
         detail = f"{len(trainer.records)} snapshots"
@@ -271,6 +264,3 @@ def export_command(args) -> int:
           f" from {what}{status}")
     return 0
 
-
-register("export", "export a run as an HTML animation, a GIF, a PNG or a run record",
-         _arguments, export_command)

@@ -10,76 +10,28 @@ have the same shapes train in one batched pass (see gan_core.batched).
 from __future__ import annotations
 
 import argparse
-import json
-import math
-import time
-from dataclasses import fields
 
-from .batched import MAX_VARIANTS, PRESETS, Group, describe
-from .cli import Progress, add_config_arguments, config_from_args, register, run_result
-from .config import ConfigError, TrainConfig
+from gan_core.batched import MAX_VARIANTS, PRESETS, Group
+from gan_core.config import ConfigError, TrainConfig
+from gan_core.settings import describe, parse_overrides
 
-FIELDS = {f.name: f for f in fields(TrainConfig)}
-TRUE, FALSE = {"true", "yes", "on", "1"}, {"false", "no", "off", "0"}
+from .common import (add_config_arguments, check_steps, config_from_args, print_json,
+                     run_result, train_with_progress)
+
+HELP = "train variants of one config side by side, in lockstep"
 
 
-# ---------------------------------------------------------------------- --variant parsing
 def parse_variant(text: str) -> dict:
-    """"loss=wgan, k=5" -> {"loss": "wgan", "k": 5}, each value parsed to its field's type.
-
-    Field names may be written with - or _ (lr-d, lr_d). "" and "base" mean no overrides.
-    A ConfigError names the field (and the variant) that is wrong.
-    """
-    overrides: dict = {}
-    if text.strip().lower() in ("", "base"):
-        return overrides
-    for part in text.split(","):
-        part = part.strip()
-        if not part:
-            continue
-        name, sep, raw = part.partition("=")
-        name = name.strip().replace("-", "_")
-        if not sep:
-            raise ConfigError(f"variant {text!r}: expected field=value, got {part!r}")
-        if name not in FIELDS:
-            raise ConfigError(f"variant {text!r}: unknown setting {name!r}")
-        if name in overrides:
-            raise ConfigError(f"variant {text!r}: {name} is given twice")
-        overrides[name] = parse_value(name, raw.strip())
-    return overrides
-
-
-def parse_value(name: str, raw: str):
-    """A command-line string as the value of config field `name` (range checks come later,
-    when the config is built)."""
-    f = FIELDS[name]
-    if name == "custom_points":
-        from .points import read_points
-
-        return read_points(raw)
-    if f.type == "bool":
-        if raw.lower() in TRUE:
-            return True
-        if raw.lower() in FALSE:
-            return False
-        raise ConfigError(f"{name}: expected true or false, got {raw!r}")
-    if "None" in f.type and raw.lower() in ("none", "default", ""):
-        return None
-    if f.type == "int":
-        try:
-            return int(raw)
-        except ValueError:
-            raise ConfigError(f"{name}: expected a whole number, got {raw!r}") from None
-    if f.type.startswith("float"):
-        try:
-            return float(raw)
-        except ValueError:
-            raise ConfigError(f"{name}: expected a number, got {raw!r}") from None
-    return raw
+    """"loss=wgan, k=5" -> {"loss": "wgan", "k": 5} (gan_core.settings, files allowed); a
+    ConfigError names the variant and the field."""
+    try:
+        return parse_overrides(text, files=True)
+    except ConfigError as err:
+        raise ConfigError(f"variant {text!r}: {err}") from None
 
 
 # ---------------------------------------------------------------------- the command
-def _arguments(parser: argparse.ArgumentParser) -> None:
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--variant", action="append", default=[], metavar="FIELD=VALUE,...",
                         help="one variant: comma-separated overrides of the base config, e.g. "
                              "'loss=wgan,k=5' ('' or 'base': the base itself); repeat, "
@@ -102,31 +54,14 @@ def compare_run(base: TrainConfig, variants: list[dict], steps: int, show_progre
     """Train the variants `steps` clock iterations; returns (group, clock it/s, grouping)."""
     group = Group(base, variants, record_every=max(100, steps // 100), batch=batch)
     grouping = group.grouping             # as trained (a diverged variant leaves its stack)
-    progress = Progress(steps, show_progress, label="comparing")
-    elapsed = 0.0
-    chunk = max(1, min(100, steps // 50 or 1))
-    while group.iteration < steps:
-        start = time.perf_counter()
-        done = group.step(min(chunk, steps - group.iteration))
-        elapsed += time.perf_counter() - start
-        progress.show(group.iteration)
-        if not done:                      # every variant has stopped
-            break
-    progress.close()
-    return group, group.iteration / elapsed if elapsed else 0.0, grouping
+    rate = train_with_progress(group, steps, show_progress, label="comparing", chunk=100)
+    return group, rate, grouping
 
 
-def compare_command(args) -> int:
-    if args.steps < 1:
-        raise ConfigError("steps: must be at least 1")
+def run(args) -> int:
+    check_steps(args.steps)
     variants = [dict(v) for v in PRESETS[args.preset]] if args.preset else []
-    for text in args.variant:
-        try:
-            variants.append(parse_variant(text))
-        except ConfigError as err:
-            message = str(err)
-            raise ConfigError(message if message.startswith("variant") else
-                              f"variant {text!r}: {message}") from None
+    variants += [parse_variant(text) for text in args.variant]
     if not variants:
         raise ConfigError("compare: give at least one --variant or a --preset")
     base = config_from_args(args)
@@ -139,29 +74,16 @@ def compare_command(args) -> int:
                      for label, overrides, member in zip(group.labels, group.variants,
                                                          group.members)],
     }
-    print(json.dumps(strict(result), allow_nan=False) if args.json else table(result))
+    if args.json:
+        print_json(result)
+    else:
+        print(table(result))
     return 0
 
 
 def _jsonable(overrides: dict) -> dict:
     return {k: [list(p) for p in v] if k == "custom_points" and v else v
             for k, v in overrides.items()}
-
-
-def strict(value):
-    """The result with NaN / infinite floats as null (e.g. reverse KL with no high-quality
-    sample is inf): JSON has no such numbers, and strict parsers reject them."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {k: strict(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [strict(v) for v in value]
-    return value
-
-
-register("compare", "train variants of one config side by side, in lockstep",
-         _arguments, compare_command)
 
 
 # ---------------------------------------------------------------------- readable output

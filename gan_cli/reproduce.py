@@ -2,14 +2,16 @@
 experiment (gan_core.reproduce) with its measured numbers beside the paper's."""
 from __future__ import annotations
 
-import json
 import sys
 
-from . import reproduce
-from .cli import _strict, register
+from gan_core import reproduce
+
+from .common import print_json
+
+HELP = "run a published 2D experiment (PacGAN, unrolled GAN) beside the paper's numbers"
 
 
-def _arguments(parser) -> None:
+def add_arguments(parser) -> None:
     parser.add_argument("name", choices=sorted(reproduce.REPRODUCTIONS),
                         help="which reproduction: " + "; ".join(
                             f"{r.name}: {r.title}" for r in reproduce.REPRODUCTIONS.values()))
@@ -21,16 +23,15 @@ def _arguments(parser) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 
 
-def _run(args) -> int:
+def run(args) -> int:
     def progress(label, seed, metrics):
         if not args.json:
             print(f"  {label}, run {seed + 1}/{args.runs}: {metrics['modes']} modes, "
                   f"{metrics['high_quality']:.1f}% high quality", file=sys.stderr)
 
     result = reproduce.run(args.name, runs=args.runs, steps=args.steps, progress=progress)
-    print(json.dumps(_strict(result)) if args.json else reproduce.report_text(result))
+    if args.json:
+        print_json(result)
+    else:
+        print(reproduce.report_text(result))
     return 0
-
-
-register("reproduce", "run a published 2D experiment (PacGAN, unrolled GAN) beside the "
-         "paper's numbers", _arguments, _run)

@@ -4,14 +4,17 @@ argparse, so a bad value is a one-line `error: <field> ...` and exit code 2."""
 from __future__ import annotations
 
 import argparse
-import json
 import math
 from dataclasses import fields
 
-from .cli import register
-from .dirac import (LR_RATIO_RANGE, MOMENTUM_RANGE, OBJECTIVES, OPTIMIZERS, UPDATES, DiracConfig,
-                    run)
-from .dirac_stability import read
+from gan_core.dirac import (LR_RATIO_RANGE, MOMENTUM_RANGE, OBJECTIVES, OPTIMIZERS, UPDATES,
+                            DiracConfig)
+from gan_core.dirac import run as run_dirac
+from gan_core.dirac_stability import read
+
+from .common import print_json
+
+HELP = "run the Dirac-GAN (Mescheder et al. 2018) and report where it ends"
 
 MEANING = {
     "objective": f"training method, one of: {', '.join(OBJECTIVES)}",
@@ -35,7 +38,7 @@ MEANING = {
 }
 
 
-def _arguments(parser: argparse.ArgumentParser) -> None:
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     for f in fields(DiracConfig):
         metavar = "NAME" if f.type == "str" else "N" if f.type == "int" else "X"
         parser.add_argument("--" + f.name.replace("_", "-"), dest=f.name, metavar=metavar,
@@ -64,9 +67,9 @@ def _finite_or_none(value):
     return value if value is None or math.isfinite(value) else None
 
 
-def dirac_command(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
-    result = run(config)
+    result = run_dirac(config)
     points = result.pop("trajectory")
     reading = read(config, points, result["diverged_at"])
     result.update(spectral_radius=reading.spectral_radius, outcome=reading.outcome,
@@ -77,7 +80,7 @@ def dirac_command(args: argparse.Namespace) -> int:
     if args.json:
         if args.trajectory:
             result["trajectory"] = points
-        print(json.dumps(result))
+        print_json(result)
         return 0
     c = config
     extras = "".join(f", {name}={getattr(c, name)}" for name in ("momentum", "lr_ratio")
@@ -95,6 +98,3 @@ def dirac_command(args: argparse.Namespace) -> int:
     print(f"  {result['verdict']}")
     return 0
 
-
-register("dirac", "run the Dirac-GAN (Mescheder et al. 2018) and report where it ends",
-         _arguments, dirac_command)
