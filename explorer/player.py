@@ -174,8 +174,6 @@ class Playback:
 
         @st.fragment(run_every=BACKSTOP_S if self.playing else None)
         def area():
-            import os, sys, time as _t
-            _t0 = _t.perf_counter()
             ack = (st.session_state.get(key) or {}).get("ack") or {}
             room = ack.get("room")
             if isinstance(room, int) and (self.room is None or abs(room - self.room) > 40):
@@ -202,8 +200,5 @@ class Playback:
                 data["static"] = maker.static
                 data["frames"] = [maker.first]
             _mount(key=key, data=data, on_ack_change=_ignore, height="content")
-            if os.environ.get("GX_DEBUG"):
-                print(f"[player] {_t.perf_counter():.3f} run {1e3*(_t.perf_counter()-_t0):.0f} ms ack={ack} "
-                      f"frames={[f['seq'] for f in data['frames']]} playing={self.playing} it={self.group.iteration}", file=sys.stderr, flush=True)
 
         area()

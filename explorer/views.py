@@ -126,6 +126,8 @@ class LiveView:
         if m.get("modes_covered") is not None:
             parts.append(f"modes {m['modes_covered']}/{m['n_modes']}")
             parts.append(f"high quality {100 * m['high_quality']:.0f}%")
+        if averaged := averaged_text(snap):
+            parts.append(averaged)
         w1 = member.metric_history.last().get("w1")    # exact OT: at each record
         if w1 is not None and np.isfinite(w1):
             parts.append(f"w1 {w1:.3f}")
@@ -188,7 +190,7 @@ class GroupView:
     goal: int | None = None              # the scenario's length, shown as "of N"
     extra_charts: tuple = ()             # history keys a scenario's watch line names
     chart_every: int = 10                # iterations between appended chart points
-    layers: tuple = ("surface", "contour", "real", "fake", "push")
+    layers: tuple = ("surface", "contour", "real", "fake", "push", "averaged")
     per_row: int = 3
     present: bool = False                # the projector layout: the panels alone, large
     room: int | None = None
@@ -239,6 +241,10 @@ class GroupView:
         speed = f" · {rate:,.0f} it/s per run" if rate > 0 else ""
         status = (f"<b>Iteration {group.iteration:,}</b>{goal} · {n} run{'s' if n > 1 else ''}"
                   f"{speed}<span class='gx-key'>{PANEL_KEY}</span>")
+        averaged = [f"{html.escape(label or 'run')}: {text}" for label, snap in
+                    zip(group.labels, snaps) if (text := averaged_text(snap))]
+        if averaged:
+            status += "<br>" + " · ".join(averaged)
         if self.present:
             return {"status": status}
         return {"status": status + f"<br><span class='gx-key'>chart markers: {EVENT_KEY}</span>",
@@ -280,6 +286,15 @@ class GroupView:
         keys = list(COMPARE_METRICS) + ["d_loss", "g_loss"] + [
             k for k in self.extra_charts if k not in ("d_loss", "g_loss")]
         return [f"chart_{k}" for k in keys]
+
+
+def averaged_text(snap) -> str:
+    """The averaged G's figures beside the raw G's (generator averaging on), or ""."""
+    m = getattr(snap, "metrics_avg", None) or {}
+    if m.get("modes_covered") is None:
+        return ""
+    return (f"<span style='color:{figures.AVERAGED_COLOR}'>averaged G</span> modes "
+            f"{m['modes_covered']}/{m['n_modes']}, high quality {100 * m['high_quality']:.0f}%")
 
 
 def shared_ranges(snaps) -> list[tuple[float | None, float | None]]:

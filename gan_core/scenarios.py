@@ -19,6 +19,15 @@ from .config import TrainConfig
 from .settings import parse_overrides
 
 RING = dict(dataset="ring", std=0.05)
+# The cure scenarios' cycling game: a 2D Dirac-GAN. The data is one point, G and D are tiny
+# tanh networks, so the game has one equilibrium (G on the point, D flat) around which
+# gradient play rotates (Mescheder et al. 2018); the Dirac-GAN page shows the same game in 2
+# parameters.
+POINT = dict(dataset="custom", custom_points=((1.0, 0.5),), std=0.01, latent_dim=1,
+             g_width=16, g_depth=1, d_width=16, d_depth=1, activation="tanh")
+# ...played as an unconstrained Wasserstein game (clip 10 never binds here) by plain SGD.
+POINT_WGAN = dict(POINT, loss="wgan", clip=10.0, opt_d="sgd", opt_g="sgd", lr_d=0.3, lr_g=0.3,
+                  batch_size=64, updates="simultaneous")
 
 
 @dataclass(frozen=True)
@@ -211,6 +220,101 @@ _ALL = (
         variants=(("no R1", "r1=0"), ("R1, gamma = 1", "r1=1")),
         steps=800,
         charts=("d_real", "d_fake"),
+    ),
+    # ------------------------------------------------------------------ the cures
+    Scenario(
+        name="unrolled-gan",
+        title="Unrolled GAN: G plans against D's answer",
+        explanation=(
+            "This is the *mode-collapse* game: G learns 5x faster than D and, with plain "
+            "gradient steps, piles its samples on one mode and hops round the ring. Metz et "
+            "al. (2017) let G take its step against the discriminator D *will be* after 5 more "
+            "of its own updates, differentiating through those look-ahead steps (D itself is "
+            "trained as usual). Crowding one mode now pays nothing, because G sees D punish "
+            "it 5 steps later, so G spreads over the ring. Each iteration costs about 10x "
+            "more: 5 extra D steps with second derivatives."
+        ),
+        watch=("Left: all samples on one mode, hopping; right (unroll = 5): all 8 modes within "
+               "~100 iterations, and they stay."),
+        base=TrainConfig(**RING, loss="nonsaturating", lr_g=5e-3, lr_d=1e-3, k=1, seed=0),
+        variants=(("plain GAN", "unroll=0"), ("unrolled, 5 steps", "unroll=5")),
+        steps=500,
+    ),
+    Scenario(
+        name="extragradient",
+        title="Extragradient: a look-ahead step stops the spiral",
+        explanation=(
+            "A 2D Dirac-GAN: the data is one point and the players are tiny networks in an "
+            "unconstrained Wasserstein game, trained by plain SGD with both players stepping "
+            "at once. Near the equilibrium the game's gradient field rotates, and a step along "
+            "a rotation always lands a little further out: simultaneous steps spiral away "
+            "(see the Dirac-GAN page). Extragradient (Korpelevich 1976; Gidel et al. 2019) "
+            "first steps to a look-ahead point and then takes the real step from where it "
+            "was, with the gradient found there; that gradient already points inwards, so "
+            "the spiral closes onto the point."
+        ),
+        watch=("Simultaneous: the samples circle the point, then fly off the plot; "
+               "extragradient: they settle on the point within ~100 iterations."),
+        base=TrainConfig(**POINT_WGAN, seed=0),
+        variants=(("simultaneous", "updates=simultaneous"),
+                  ("extragradient", "updates=extragradient")),
+        steps=400,
+    ),
+    Scenario(
+        name="consensus",
+        title="Consensus optimisation cancels the rotation",
+        explanation=(
+            "The same spiralling game as *extragradient*: simultaneous SGD steps on a 2D "
+            "Dirac-GAN fly away from the equilibrium. Mescheder et al. (2017) traced this to "
+            "the Jacobian's eigenvalues with large imaginary parts (pure rotation) and let "
+            "both players also descend gamma/2 times the squared norm of the game's gradient "
+            "field. Its gradient pulls both towards points where neither player wants to move, "
+            "which turns the rotation into an inward spiral. Same step size, same updates, "
+            "only gamma = 0.5 differs."
+        ),
+        watch=("Without consensus the samples circle and leave; with gamma = 0.5 they spiral "
+               "onto the point and stay."),
+        base=TrainConfig(**POINT_WGAN, seed=0),
+        variants=(("simultaneous", "consensus=0"), ("consensus, gamma = 0.5", "consensus=0.5")),
+        steps=400,
+    ),
+    Scenario(
+        name="negative-momentum",
+        title="Momentum in a game: positive hurts, negative helps",
+        explanation=(
+            "Heavy-ball momentum speeds up minimisation, but in a game it adds to the "
+            "rotation: Gidel et al. (2019) proved that with alternating updates a *negative* "
+            "momentum (here -0.5) damps the oscillation that positive momentum feeds. All "
+            "three runs train the ring with alternating SGD steps of 0.2 for both players and "
+            "differ only in momentum. With +0.5 D and G keep overshooting each other and D "
+            "separates real from fake far from 1/2; with -0.5 the generated samples jitter "
+            "much less between frames than without momentum."
+        ),
+        watch=("+0.5: modes lost and D far from 1/2; 0: samples jumping about; -0.5: the "
+               "calmest of the three."),
+        base=TrainConfig(**RING, opt_d="sgd", opt_g="sgd", lr_d=0.2, lr_g=0.2,
+                         updates="alternating", seed=0),
+        variants=(("momentum +0.5", "momentum=0.5"), ("no momentum", "momentum=0"),
+                  ("momentum -0.5", "momentum=-0.5")),
+        steps=400,
+    ),
+    Scenario(
+        name="generator-averaging",
+        title="Generator averaging smooths an oscillating run",
+        explanation=(
+            "Adam with a large step (0.05) on the 2D Dirac-GAN never settles: its normalised "
+            "steps keep G circling the data point. An exponential moving average of G's "
+            "weights (beta = 0.99; Yazici et al. 2019, Gidel et al. 2019) follows the middle "
+            "of that orbit, so the averaged G (blue) sits on the point while the trained G "
+            "(purple) keeps swinging. The average is not trained and does not change training: "
+            "it is a free, better read-out of the same run."
+        ),
+        watch=("Purple (the trained G) keeps circling the point; blue (the averaged G) "
+               "stays on it."),
+        base=TrainConfig(**POINT, loss="nonsaturating", lr_d=0.05, lr_g=0.05, batch_size=64,
+                         ema=0.99, seed=0),
+        variants=(),
+        steps=600,
     ),
 )
 

@@ -31,6 +31,8 @@ class Snapshot:
     metrics: dict = field(default_factory=dict)
     loss: str = ""
     status: str = ""                 # "" or e.g. "diverged at iteration 812"
+    fake_avg: np.ndarray | None = None   # (m, 2) the averaged G's samples (config.ema > 0)
+    metrics_avg: dict = field(default_factory=dict)   # the averaged G's metrics, if any
 
     @property
     def verdict(self) -> str | None:

@@ -25,12 +25,13 @@ from .contour import contour_lines
 if TYPE_CHECKING:  # only for annotations: the figures read attributes, nothing more
     from gan_core.snapshot import Snapshot
 
-LAYERS = ("surface", "contour", "real", "fake", "push", "manifold")
+LAYERS = ("surface", "contour", "real", "fake", "push", "manifold", "averaged")
 
 # --- look: GAN Lab's convention, green = real / "D says real", purple = fake / "D says fake"
 REAL_COLOR = "#1b7837"
 FAKE_COLOR = "#762a83"
 PUSH_COLOR = "#e66100"          # orange: stands out on both halves of the surface
+AVERAGED_COLOR = "#0072b2"      # blue: the averaged G (generator averaging), beside the purple G
 MANIFOLD_COLOR = "rgba(70, 70, 70, 0.45)"
 CONTOUR_COLOR = "#222222"
 STATUS_COLOR = "#c62828"
@@ -133,6 +134,9 @@ def main_spec(snap: "Snapshot", layers=LAYERS, *, title: str | None = None, heig
         data.append(_points_trace(snap.fake, "fake", "generated", FAKE_COLOR))
     if "push" in layers:
         data.append(_push_trace(snap.fake, snap.push, xmax - xmin, push_scale))
+    fake_avg = getattr(snap, "fake_avg", None)
+    if "averaged" in layers and fake_avg is not None:
+        data.append(_points_trace(fake_avg, "averaged", "averaged G", AVERAGED_COLOR))
 
     if title is None:
         title = frame_title(snap)
