@@ -308,6 +308,8 @@ def _r1():
             ("R1: D -> 1/2 on real and fake alike", half)]
 
 
+# The six problem scenarios; the cure scenarios (issue 13) are measured in
+# tests/test_cure_scenarios.py.
 CLAIMS = {"mode-collapse": _mode_collapse(), "saturation": _saturation(),
           "k-steps": _k_steps(), "learning-rates": _learning_rates(),
           "wgan-clipping-vs-gp": _wgan(), "r1-regularisation": _r1()}
