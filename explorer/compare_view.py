@@ -14,7 +14,10 @@ from .views import GroupView
 
 MIN_VARIANTS, MAX_VARIANTS = 2, 6
 PRESET_TITLES = {"objectives": "the six objectives", "k": "k = 1 / 5 / 10",
-                 "ttur": "equal vs two-time-scale learning rates", "r1": "with and without R1"}
+                 "ttur": "equal vs two-time-scale learning rates", "r1": "with and without R1",
+                 "pacgan-ring": "PacGAN's ring: GAN vs PacGAN2",
+                 "pacgan-grid": "PacGAN's grid: GAN vs PacGAN2",
+                 "unrolled-ring": "Metz et al.'s ring: unroll 0 vs 5"}
 
 
 def parse_variants(text: str) -> list[dict]:

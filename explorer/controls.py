@@ -21,6 +21,7 @@ K = session.widget_key
 LAYER_LABELS = {"surface": "D surface", "contour": "decision contour", "real": "real samples",
                 "fake": "generated samples", "push": "G's push (gradient arrows)",
                 "manifold": "G manifold (latent grid)",
+                "averaged": "averaged G (generator averaging, ema > 0)",
                 OPTIMAL_D: "optimal D* = 0.5 (sigmoid losses)"}
 
 
@@ -182,7 +183,22 @@ def training_controls() -> None:
         float_field(st, "Momentum", "momentum")
     st.number_input("Batch size", step=32, key=K("batch_size"), persist_state="session",
                     help="1 to 8,192 samples per update")
-    st.radio("Updates", C.UPDATES, key=K("updates"), persist_state="session", horizontal=True)
+    st.radio("Updates", C.UPDATES, key=K("updates"), persist_state="session", horizontal=True,
+             help="extragradient (Gidel et al. 2019) and optimistic (Daskalakis et al. 2018) "
+                  "work with SGD and with Adam (ExtraAdam, optimistic Adam)")
+
+
+def game_controls() -> None:
+    """The cures of gan_core.game_updates: 0 (pack 1) is off. Each help names its paper."""
+    c1, c2 = st.columns(2)
+    c1.number_input("Unroll D (steps)", step=1, key=K("unroll"), persist_state="session",
+                    help=f"{C.field_of('unroll').metadata['help']}; 0 to 20")
+    c2.number_input("Pack m (PacGAN)", step=1, key=K("pack"), persist_state="session",
+                    help=f"{C.field_of('pack').metadata['help']}; 1 to 8 (1 is off)")
+    c1, c2 = st.columns(2)
+    float_field(c1, "Consensus γ", "consensus")
+    float_field(c2, "G gradient penalty η", "gp_g")
+    float_field(st, "Averaging β (EMA of G)", "ema")
 
 
 def model_controls() -> None:
@@ -225,6 +241,8 @@ def sidebar(classroom: bool = False) -> None:
             objective_controls()
         with st.expander("Training", expanded=True):
             training_controls()
+        with st.expander("Cures (game optimisers)", expanded=not classroom):
+            game_controls()
         if not classroom:
             with st.expander("Models"):
                 model_controls()

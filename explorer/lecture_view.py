@@ -13,15 +13,13 @@ from .player import Playback
 from .views import GroupView
 
 PREFIX = "lecture"
+FRAME_SECONDS = 0.08       # two panels: a frame every 80 ms of training (~10 frames/s)
 MAX_SEED = 2**31 - 2
 
 
 def scenario_group(name: str, seed: int) -> Group:
     """The scenario's runs, all from `seed` (so they share initial weights and batches)."""
-    scenario = scenarios.get(name)
-    base = scenario.base.replace(seed=seed)
-    variants = scenario.variants or (("", {}),)
-    return Group(base, [dict(o) for _, o in variants], labels=[label for label, _ in variants])
+    return scenarios.group(scenarios.get(name), seed)
 
 
 def view_of(name: str, present: bool) -> GroupView:
@@ -38,7 +36,8 @@ def lecture() -> state.LectureState:
         name = wanted if wanted in scenarios.SCENARIOS else next(iter(scenarios.SCENARIOS))
         scenario = scenarios.get(name)
         pb = Playback(PREFIX, scenario_group(name, scenario.base.seed),
-                      view_of(name, state.flags().present), stop_at=scenario.steps)
+                      view_of(name, state.flags().present), stop_at=scenario.steps,
+                      frame_seconds=FRAME_SECONDS)
         ss.lecture = state.LectureState(scenario=name, seed=scenario.base.seed, playback=pb)
     return ss.lecture
 

@@ -79,6 +79,7 @@ class Playback:
     group: object
     view: object
     frame_every: int | None = None       # Live: iterations per frame; else time-based frames
+    frame_seconds: float = 0.12          # time-based frames: training time between two
     stop_at: int | None = None           # Lecture: the scenario's length
     play: str = "pause"
     notice: tuple = ("", "")             # (kind "info"/"error", text), shown once
@@ -92,7 +93,7 @@ class Playback:
 
     def _new_stream(self) -> Stream:
         return Stream(self.group, self.view, frame_every=self.frame_every,
-                      stop_at=self.stop_at)
+                      frame_seconds=self.frame_seconds, stop_at=self.stop_at)
 
     # ------------------------------------------------------------------ actions
     @property
@@ -162,7 +163,7 @@ class Playback:
         stale = self.shown is None or (what[0] != self.shown[0] if self.playing
                                        else what != self.shown)
         if stale:
-            self.stream.rebase(None if self.playing else self.replay)
+            self.stream.rebase(None if self.playing else self.replay, still=not self.playing)
             self.shown = what
         if self.playing:
             self.stream.play()
@@ -173,8 +174,6 @@ class Playback:
 
         @st.fragment(run_every=BACKSTOP_S if self.playing else None)
         def area():
-            import os, sys, time as _t
-            _t0 = _t.perf_counter()
             ack = (st.session_state.get(key) or {}).get("ack") or {}
             room = ack.get("room")
             if isinstance(room, int) and (self.room is None or abs(room - self.room) > 40):
@@ -201,8 +200,5 @@ class Playback:
                 data["static"] = maker.static
                 data["frames"] = [maker.first]
             _mount(key=key, data=data, on_ack_change=_ignore, height="content")
-            if os.environ.get("GX_DEBUG"):
-                print(f"[player] {_t.perf_counter():.3f} run {1e3*(_t.perf_counter()-_t0):.0f} ms ack={ack} "
-                      f"frames={[f['seq'] for f in data['frames']]} playing={self.playing} it={self.group.iteration}", file=sys.stderr, flush=True)
 
         area()

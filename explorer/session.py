@@ -66,7 +66,7 @@ def live() -> state.LiveState:
     ss = st.session_state
     if "live" not in ss:
         config, notes = links.config_from_query(st.query_params.to_dict())
-        playback = Playback("live", group_of(config), LiveView(), frame_every=20)
+        playback = Playback("live", group_of(config), LiveView(), frame_every=15)
         if notes:
             playback.say("\n\n".join(notes))
         ss.live = state.LiveState(values=values_of(config.resolved()), playback=playback,

@@ -35,7 +35,7 @@ class LiveState:
     playback: Playback
     layers: list = field(default_factory=list)
     grid: int = 50
-    iters_per_frame: int = 20
+    iters_per_frame: int = 15
     diagnostics: bool = False         # the game's spectrum beside the charts
     spectra: object = None            # its explorer.diagnostics.SpectrumTracker
     errors: list = field(default_factory=list)   # what is wrong with `values`, all of it

@@ -8,7 +8,10 @@ page's fragment, rerun each time the player asks for more (explorer/player.py), 
 frames the browser has not received yet.
 
 Flow control: the player reports the last frame it has drawn. The thread never runs more than
-`max_ahead` frames ahead of it: it waits (Live, so frames stay `frame_every` iterations apart)
+`max_ahead` frames ahead of it (16: the player's queue of ~0.5 s plus the frames made during a
+report's round trip, at 15 frames/s; with 8, the thread waited on the browser while the browser
+paced itself by the frames arriving, and the two settled near 9 frames/s with both cores idle
+half the time): it waits (Live, so frames stay `frame_every` iterations apart)
 or trains on without making frames (Compare and Lecture, which show time-based frames). With no
 report for STALL_SECONDS (the tab was closed or hidden), it stops training altogether, so an
 abandoned session costs nothing; after IDLE_EXIT_SECONDS of that the thread exits and the page
@@ -24,6 +27,7 @@ import itertools
 import threading
 import time
 
+from gan_draw import figures as gan_figures
 from gan_draw import frames as wire
 
 STALL_SECONDS = 3.0
@@ -51,19 +55,23 @@ class FrameMaker:
         self._chart_since: dict[str, float] = {}
         self._chart_time = 0.0
 
-    def rebase(self, group, replay=None) -> dict:
+    def rebase(self, group, replay=None, still: bool = False) -> dict:
         """A new epoch whose templates are the group's current figures (or those recorded at
-        iteration `replay`); returns its static part."""
+        iteration `replay`); returns its static part. A `still` epoch is drawn once (paused),
+        not animated."""
         self.epoch = next(_EPOCHS)
         snaps = self.view.snapshots(group, replay)
-        figures = self.view.figures(group, snaps, fresh=True)
+        figures = self.view.figures(group, snaps, fresh=True, still=still)
         charts = self.view.charts(group, replay)
-        self._templates = figures
+        # the templates take the frames' form (a still differs, drawn once): play that goes on
+        # from a still then changes no trace, which would cost the browser a full replot
+        self._templates = ({fid: gan_figures.animated(fig) for fid, fig in figures.items()}
+                           if still else figures)
         self._charts = charts
         self._chart_since = {cid: _last_x(fig) for cid, fig in charts.items()}
         self._chart_time = time.perf_counter()
         self._static = {"blocks": self.view.blocks(group),
-                        "figures": wire.to_wire(figures),
+                        "figures": wire.to_wire(self._templates),
                         "charts": {cid: wire.to_wire(fig, binary=False)
                                    for cid, fig in charts.items()}}
         self._first = self._frame(figures, self.view.texts(group, snaps), {})
@@ -129,7 +137,7 @@ class Stream:
     """
 
     def __init__(self, group, view, *, frame_every: int | None = None,
-                 frame_seconds: float = 0.12, max_ahead: int = 8,
+                 frame_seconds: float = 0.12, max_ahead: int = 16,
                  stop_at: int | None = None):
         self.group = group
         self.maker = FrameMaker(view)
@@ -149,10 +157,10 @@ class Stream:
         self._error: BaseException | None = None
 
     # ------------------------------------------------------------------ the script's side
-    def rebase(self, replay=None) -> None:
+    def rebase(self, replay=None, still: bool = False) -> None:
         """New templates from the group now (or at recorded iteration `replay`)."""
         with self._run_lock, self._cond:
-            self.maker.rebase(self.group, replay)
+            self.maker.rebase(self.group, replay, still)
             self._outbox.clear()
             self._drawn = self.maker.seq
 

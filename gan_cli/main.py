@@ -13,10 +13,10 @@ import sys
 from gan_core import tuning
 from gan_core.config import ConfigError
 
-from . import compare, dirac, export, sweep, train
+from . import compare, dirac, export, reproduce, sweep, train
 
 COMMANDS = {"train": train, "compare": compare, "dirac": dirac, "export": export,
-            "sweep": sweep}
+            "sweep": sweep, "reproduce": reproduce}
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -32,6 +32,23 @@ PRESETS: dict[str, list[dict]] = {
     "ttur": [{"lr_d": 1e-3, "lr_g": 1e-3}, {"lr_d": 4e-3, "lr_g": 1e-3}],
     "r1": [{"r1": 0.0}, {"r1": 1.0}],
 }
+# The paper reproductions (gan_core.reproduce) with the explorer's networks: the papers' data,
+# optimiser, batch and updates; MLPs of the papers' widths instead of PacGAN's batch-norm G and
+# maxout D, and a 16-d code instead of Metz et al.'s 256-d one (the largest this explorer has).
+PACGAN = dict(latent_dim=2, g_width=400, g_depth=4, d_width=200, d_depth=3, activation="relu",
+              loss="nonsaturating", opt_d="adam", opt_g="adam", lr_d=1e-4, lr_g=1e-4,
+              beta1=0.8, beta2=0.999, batch_size=100, updates="simultaneous", k=1, k_g=1)
+METZ = dict(dataset="ring", n_modes=8, radius=2.0, std=0.02, latent_dim=16, g_width=128,
+            g_depth=2, d_width=128, d_depth=1, activation="relu", loss="minimax", opt_d="adam",
+            opt_g="adam", lr_d=1e-4, lr_g=1e-4, beta1=0.5, beta2=0.999, batch_size=512,
+            updates="simultaneous", k=1, k_g=1)
+PRESETS.update({
+    "pacgan-ring": [dict(PACGAN, dataset="ring", n_modes=8, radius=1.0, std=0.01, pack=m)
+                    for m in (1, 2)],
+    "pacgan-grid": [dict(PACGAN, dataset="grid", grid_size=5, spacing=2.0, std=0.05, pack=m)
+                    for m in (1, 2)],
+    "unrolled-ring": [dict(METZ, unroll=u) for u in (0, 5)],
+})
 
 # Fields that decide the networks' shapes and the update schedule: variants equal on all of
 # them (and without spectral norm) can share one batched pass.
@@ -59,9 +76,17 @@ def variant_configs(base: TrainConfig, variants: list[dict]) -> list[TrainConfig
     return configs
 
 
+# The game optimisers and stabilisers of gan_core.game_updates at their "off" values: a variant
+# that uses any of them trains by its own Trainer, still in lockstep on the same batches.
+PLAIN_GAME = {"updates": ("alternating", "simultaneous"), "unroll": (0,), "consensus": (0.0,),
+              "ema": (0.0,), "pack": (1,), "gp_g": (0.0,)}
+
+
 def stack_key(config: TrainConfig):
     """Variants with equal keys train in one batched pass; None: always on its own."""
-    if config.spectral_norm:
+    if config.spectral_norm or config.momentum < 0:
+        return None
+    if any(getattr(config, name) not in plain for name, plain in PLAIN_GAME.items()):
         return None
     return tuple(getattr(config, name) for name in STACK_FIELDS)
 

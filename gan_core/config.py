@@ -16,7 +16,7 @@ DATASETS = ("ring", "grid", "gaussian", "moons", "circles", "spiral", "swissroll
 OPTIMIZERS = ("adam", "sgd", "rmsprop")
 ACTIVATIONS = ("relu", "leakyrelu", "tanh", "elu")
 LATENTS = ("gaussian", "uniform")
-UPDATES = ("alternating", "simultaneous")
+UPDATES = ("alternating", "simultaneous", "extragradient", "optimistic")
 
 # The std each dataset uses when the config leaves `std` unset (None).
 DEFAULT_STD = {"ring": 0.01, "grid": 0.05, "gaussian": 1.0, "moons": 0.05, "circles": 0.03,
@@ -26,6 +26,7 @@ DEFAULT_STD = {"ring": 0.01, "grid": 0.05, "gaussian": 1.0, "moons": 0.05, "circ
 LIVE_FIELDS = frozenset({
     "loss", "clip", "gp_weight", "r1", "r2", "instance_noise", "k", "k_g", "lr_d", "lr_g",
     "opt_d", "opt_g", "beta1", "beta2", "momentum", "batch_size", "updates",
+    "unroll", "consensus", "ema", "gp_g",
 })
 
 MAX_CUSTOM_POINTS = 10_000
@@ -92,12 +93,30 @@ class TrainConfig:
                                                      open_hi=True))
     beta2: float = field(default=0.999, metadata=_spec("Adam beta2", lo=0.0, hi=1.0,
                                                        open_hi=True))
-    momentum: float = field(default=0.0, metadata=_spec("SGD / RMSprop momentum", lo=0.0,
-                                                        hi=1.0, open_hi=True))
+    momentum: float = field(default=0.0, metadata=_spec(
+        "SGD / RMSprop momentum; negative (SGD only) is Gidel et al. 2019's negative momentum",
+        lo=-0.9, hi=0.999))
     batch_size: int = field(default=256, metadata=_spec("minibatch size", lo=1, hi=8192))
     updates: str = field(default="alternating", metadata=_spec(
-        "alternating: D then G sees the new D; simultaneous: both step from the same point",
+        "alternating: D then G sees the new D; simultaneous: both step from the same point; "
+        "extragradient: both step from a look-ahead point's gradients (Gidel et al. 2019); "
+        "optimistic: both step by 2u_t - u_(t-1) (Daskalakis et al. 2018)",
         choices=UPDATES))
+    # --- game stabilisers (gan_core.game_updates); 0 / 1 is off
+    unroll: int = field(default=0, metadata=_spec(
+        "unrolled D: G's loss against D after this many look-ahead steps (Metz et al. 2017)",
+        lo=0, hi=20))
+    consensus: float = field(default=0.0, metadata=_spec(
+        "consensus optimisation gamma: both players also descend gamma/2 |v|^2 "
+        "(Mescheder et al. 2017)", lo=0.0, hi=100))
+    ema: float = field(default=0.0, metadata=_spec(
+        "generator averaging beta: EMA of G's weights, drawn as 'averaged G'; 0 is off",
+        lo=0.0, hi=0.999))
+    pack: int = field(default=1, metadata=_spec(
+        "PacGAN packing m: D judges m samples at once (Lin et al. 2018)", lo=1, hi=8))
+    gp_g: float = field(default=0.0, metadata=_spec(
+        "G gradient penalty eta: G's loss + eta |grad_D V|^2 (Nagarajan & Kolter 2017)",
+        lo=0.0, hi=100))
 
     def __post_init__(self):
         if self.custom_points is not None:
@@ -106,6 +125,9 @@ class TrainConfig:
             _check_field(f, getattr(self, f.name))
         if self.dataset == "custom" and not self.custom_points:
             raise ConfigError("custom_points: the custom dataset needs at least 1 point")
+        if self.momentum < 0 and "rmsprop" in (self.opt_d, self.opt_g):
+            raise ConfigError(f"momentum: {self.momentum!r} is negative, which only SGD allows; "
+                              f"allowed [0.0, 0.999] with rmsprop")
 
     def replace(self, **changes) -> "TrainConfig":
         """A validated copy with `changes` applied."""

@@ -32,16 +32,20 @@ from . import objectives as obj
 from .config import TrainConfig
 
 D_UPDATE, G_UPDATE, BOTH_UPDATE = "d", "g", "dg"
+# Update schemes in which both players step together ("dg"); the two-step ones
+# (gan_core.game_updates) run in the single Trainer only (batched.stack_key).
+JOINT_UPDATES = ("simultaneous", "extragradient", "optimistic")
 
 
 def schedule(config: TrainConfig) -> tuple[str, ...]:
     """The updates of one iteration, in order: "d" (a D update on a fresh batch), "g" (a G
     update), "dg" (simultaneous: both players step from the same point, on the same batch).
 
-    Alternating (Goodfellow et al.'s algorithm): k D updates, then k_G G updates. Simultaneous:
-    the last D update and the first G update are one simultaneous step.
+    Alternating (Goodfellow et al.'s algorithm): k D updates, then k_G G updates. Simultaneous,
+    extragradient and optimistic (JOINT_UPDATES): the last D update and the first G update are
+    one joint step, made by that scheme.
     """
-    if config.updates == "simultaneous":
+    if config.updates in JOINT_UPDATES:
         return ((D_UPDATE,) * (config.k - 1) + (BOTH_UPDATE,)
                 + (G_UPDATE,) * (config.k_g - 1))
     return (D_UPDATE,) * config.k + (G_UPDATE,) * config.k_g

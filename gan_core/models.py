@@ -26,13 +26,34 @@ def _linear(n_in: int, n_out: int, spectral_norm: bool) -> nn.Module:
     return nn.utils.parametrizations.spectral_norm(layer) if spectral_norm else layer
 
 
-def build_models(config: TrainConfig) -> tuple[nn.Sequential, nn.Sequential]:
-    """G and D with weights drawn from `config.seed` alone, without touching the global RNG."""
+class PackedD(nn.Module):
+    """PacGAN's discriminator (Lin et al. 2018): an MLP on m samples side by side, (n, 2m).
+
+    Given plain 2D points (n, 2) instead (D's surface, G's push arrows, diagnostics), each
+    point is judged packed with m - 1 copies of itself: D's opinion of a region where every
+    sample of the pack lands.
+    """
+
+    def __init__(self, net: nn.Module, m: int):
+        super().__init__()
+        self.net, self.m = net, m
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.shape[-1] != 2 * self.m:
+            x = x.repeat(1, self.m)
+        return self.net(x)
+
+
+def build_models(config: TrainConfig) -> tuple[nn.Sequential, nn.Module]:
+    """G and D with weights drawn from `config.seed` alone, without touching the global RNG.
+    With packing (config.pack > 1) D is a PackedD on 2·pack inputs."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(config.seed)
         generator = mlp(config.latent_dim, config.g_width, config.g_depth, 2, config.activation)
-        discriminator = mlp(2, config.d_width, config.d_depth, 1, config.activation,
-                            config.spectral_norm)
+        discriminator = mlp(2 * config.pack, config.d_width, config.d_depth, 1,
+                            config.activation, config.spectral_norm)
+    if config.pack > 1:
+        discriminator = PackedD(discriminator, config.pack)
     return generator, discriminator
 
 

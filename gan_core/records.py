@@ -26,7 +26,7 @@ VERSION = 1
 MAX_RECORD_BYTES = 256 * 2**20      # refuse bigger files (compressed or not) before reading
 MEMBERS = ("record.json", "arrays.npz", "state.pt")
 SNAPSHOT_ARRAYS = ("real", "fake", "push", "grid_x", "grid_y", "surface", "manifold",
-                   "centers", "mode_counts")
+                   "centers", "mode_counts", "fake_avg")
 
 
 class RecordError(ValueError):
@@ -73,7 +73,8 @@ def _header(trainer) -> dict:
             "record_every": trainer.record_every, "dataset": trainer.data.describe(),
             "snapshots": [{"iteration": s.iteration, "surface_kind": s.surface_kind,
                            "view_box": list(s.view_box), "metrics": s.metrics, "loss": s.loss,
-                           "status": s.status} for s in trainer.records]}
+                           "status": s.status, "metrics_avg": s.metrics_avg}
+                          for s in trainer.records]}
 
 
 def _arrays_bytes(trainer) -> bytes:
@@ -183,12 +184,22 @@ def _restore(trainer, header: dict, arrays: dict, state: dict) -> None:
         capacity, stride = arrays[f"{name}.meta"]
         setattr(trainer, name, History.from_state({
             "columns": old.columns[1:], "capacity": capacity, "stride": stride,
-            "rows": arrays[f"{name}.rows"]}))
+            "rows": _padded(arrays[f"{name}.rows"], len(old.columns))}))
     trainer.records = [_snapshot(meta, i, arrays) for i, meta in enumerate(header["snapshots"])]
+
+
+def _padded(rows: np.ndarray, width: int) -> np.ndarray:
+    """History rows of a record saved before its columns grew (e.g. the metric history's
+    verdict and dominant mode), with NaN in the columns it did not have."""
+    rows = np.asarray(rows, dtype=float)
+    if rows.ndim == 2 and rows.shape[1] < width:
+        rows = np.pad(rows, ((0, 0), (0, width - rows.shape[1])), constant_values=np.nan)
+    return rows
 
 
 def _snapshot(meta: dict, i: int, arrays: dict) -> Snapshot:
     fields = {f: arrays.get(f"snap{i}.{f}") for f in SNAPSHOT_ARRAYS}
     return Snapshot(iteration=int(meta["iteration"]), surface_kind=meta["surface_kind"],
                     view_box=tuple(meta["view_box"]), metrics=meta["metrics"],
-                    loss=meta["loss"], status=meta["status"], **fields)
+                    loss=meta["loss"], status=meta["status"],
+                    metrics_avg=meta.get("metrics_avg") or {}, **fields)

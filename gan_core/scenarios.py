@@ -4,7 +4,8 @@ A scenario is pure data: a base TrainConfig, optional side-by-side variants (lab
 in the settings language, gan_core.settings: "k=5, lr_d=1e-3"),
 how many iterations the phenomenon needs, and what students should watch and why. Every run of
 a scenario starts from the base config's seed, so variants share initial weights and batches and
-only the overridden settings differ. tests/test_scenarios.py checks each phenomenon, measured.
+only the overridden settings differ. Every claim of its watch line and explanation is measured
+in tests/scenario_claims.py (tests/test_scenarios.py asserts them).
 
 All ring scenarios use the 8-Gaussian ring with std 0.05 (the PacGAN default is 0.01): modes
 stay visibly separate (spacing 0.77) while a sample within 3 std (0.15) of a center already
@@ -18,6 +19,15 @@ from .config import TrainConfig
 from .settings import parse_overrides
 
 RING = dict(dataset="ring", std=0.05)
+# The cure scenarios' cycling game: a 2D Dirac-GAN. The data is one point, G and D are tiny
+# tanh networks, so the game has one equilibrium (G on the point, D flat) around which
+# gradient play rotates (Mescheder et al. 2018); the Dirac-GAN page shows the same game in 2
+# parameters.
+POINT = dict(dataset="custom", custom_points=((1.0, 0.5),), std=0.01, latent_dim=1,
+             g_width=16, g_depth=1, d_width=16, d_depth=1, activation="tanh")
+# ...played as an unconstrained Wasserstein game (clip 10 never binds here) by plain SGD.
+POINT_WGAN = dict(POINT, loss="wgan", clip=10.0, opt_d="sgd", opt_g="sgd", lr_d=0.3, lr_g=0.3,
+                  batch_size=64, updates="simultaneous")
 
 
 @dataclass(frozen=True)
@@ -29,6 +39,8 @@ class Scenario:
     base: TrainConfig
     variants: tuple[tuple[str, dict], ...]   # (label, overrides); () for a single run
     steps: int           # how long the demo should run to show the phenomenon
+    charts: tuple[str, ...] = ()   # history columns its watch line names, charted beside the
+                                   # page's usual ones (e.g. "g_grad_norm")
 
     def __post_init__(self):
         # overrides may be written in the settings language ("k=5, lr_d=1e-3"): read as dicts
@@ -41,6 +53,12 @@ class Scenario:
         if self.steps < 1:
             raise ValueError(f"scenario {self.name!r}: steps must be >= 1")
         configs(self)            # every override must make a valid TrainConfig
+        from .training import HISTORY_COLUMNS, METRIC_COLUMNS
+
+        unknown = set(self.charts) - set(HISTORY_COLUMNS) - set(METRIC_COLUMNS)
+        if unknown:
+            raise ValueError(f"scenario {self.name!r}: no history column {sorted(unknown)}; "
+                             f"charts come from {HISTORY_COLUMNS + METRIC_COLUMNS}")
 
     def __hash__(self):          # the overrides are dicts: hash by the (unique) name
         return hash(self.name)
@@ -51,6 +69,18 @@ def configs(scenario: Scenario) -> list[tuple[str, TrainConfig]]:
     if not scenario.variants:
         return [("", scenario.base)]
     return [(label, scenario.base.replace(**overrides)) for label, overrides in scenario.variants]
+
+
+def group(scenario: Scenario, seed: int | None = None, record_every: int = 100):
+    """The scenario's runs as the Lecture page plays them: one batched Group (float32), every
+    run from `seed` (the scenario's own by default), so they share initial weights and
+    batches. The scenario tests train exactly this."""
+    from .batched import Group
+
+    base = scenario.base if seed is None else scenario.base.replace(seed=seed)
+    variants = scenario.variants or (("", {}),)
+    return Group(base, [dict(o) for _, o in variants], labels=[label for label, _ in variants],
+                 record_every=record_every)
 
 
 def get(name: str) -> Scenario:
@@ -81,7 +111,7 @@ _ALL = (
                "right: the same fast generator, with k = 5, covers all 8 modes."),
         base=TrainConfig(**RING, loss="nonsaturating", lr_g=5e-3, lr_d=1e-3, k=1, seed=0),
         variants=(("collapsing", "k=1"), ("fixed", "k=5")),
-        steps=1000,
+        steps=600,
     ),
     Scenario(
         name="saturation",
@@ -93,14 +123,18 @@ _ALL = (
             "(2014) therefore proposed the non-saturating loss -log D(G(z)), which has the same "
             "fixed point but a strong gradient exactly when G is losing. D gets k = 2 steps per "
             "G step to become confident quickly. G uses plain SGD on purpose: Adam divides each "
-            "step by the gradient's running scale and would hide the vanishing gradient."
+            "step by the gradient's running scale and would hide the vanishing gradient; the "
+            "price is that the non-saturating G, which does learn, crowds onto a mode or two "
+            "of the ring (mode collapse, see *mode-collapse*) instead of spreading."
         ),
         watch=("Left (minimax): the samples barely move and G's gradient norm collapses "
-               "towards 0; right (non-saturating): the samples travel to the ring."),
-        base=TrainConfig(**RING, opt_g="sgd", lr_g=0.01, lr_d=1e-3, k=2, seed=0),
+               "towards 0 (G grad norm chart); right (non-saturating): the samples travel to "
+               "the ring, where plain SGD crowds them onto a mode or two."),
+        base=TrainConfig(**RING, opt_g="sgd", lr_g=2e-3, lr_d=1e-3, k=2, seed=0),
         variants=(("saturating (minimax)", "loss=minimax"),
                   ("non-saturating", "loss=nonsaturating")),
-        steps=600,
+        steps=300,
+        charts=("g_grad_norm", "d_fake"),
     ),
     Scenario(
         name="k-steps",
@@ -111,15 +145,17 @@ _ALL = (
             "k = 1, D never catches up: G collapses onto one mode and hops (see "
             "*mode-collapse*), and D's output stays near 1/2 on real and fake alike. With "
             "k = 5, D stays close to its best response and G spreads over all 8 modes. With "
-            "k = 25, D dominates: it separates real from fake far more confidently, its "
-            "gradients push G's samples unevenly, so some modes get much more mass than "
-            "others, and every iteration costs about 4x more updates than with k = 5."
+            "k = 15, D dominates: it separates real from fake far more confidently, its "
+            "gradients push G's samples unevenly, so some modes get more mass than others "
+            "(a higher reverse KL), and every iteration costs 3x the updates of k = 5."
         ),
-        watch=("Compare D's surface and the mode histogram: k=1 collapses and hops, k=5 "
-               "covers the ring evenly, k=25 has a much more confident D and uneven modes."),
+        watch=("Compare D's output on real and fake (the D real and D fake charts) and the "
+               "modes: k=1 collapses and hops, k=5 covers the ring evenly, k=15 has a much "
+               "more confident D and less even modes."),
         base=TrainConfig(**RING, loss="nonsaturating", lr_g=5e-3, lr_d=1e-3, seed=0),
-        variants=(("k=1", "k=1"), ("k=5", "k=5"), ("k=25", "k=25")),
-        steps=400,
+        variants=(("k=1", "k=1"), ("k=5", "k=5"), ("k=15", "k=15")),
+        steps=300,
+        charts=("d_real", "d_fake"),
     ),
     Scenario(
         name="learning-rates",
@@ -127,21 +163,22 @@ _ALL = (
         explanation=(
             "Gradient play on a two-player game is not gradient descent on one loss: with "
             "large steps the players overshoot each other and the game oscillates instead of "
-            "settling. At lr = 1e-2 for both players the samples keep jumping about and modes "
-            "are dropped and picked up again. Equal, moderate rates (1e-3) work, but slowly: "
-            "with this seed G collapses and hops for over 1,000 iterations before it spreads "
-            "out (with other seeds it may spread much sooner). The two time-scale update rule "
-            "(Heusel et al. 2017) gives D the larger rate (here 4x, as in SAGAN and BigGAN), so "
-            "D tracks its best response and G follows a reliable signal: all 8 modes, "
-            "quickly, and stable."
+            "settling. At lr = 1e-2 for both players the samples keep jumping about. Equal, "
+            "moderate rates (1e-3) work, but slowly: G first "
+            "collapses onto a mode or two and hops, for a few hundred iterations at most "
+            "seeds, before it spreads out. The two time-scale update rule (Heusel et al. 2017) "
+            "gives D the larger rate (here 4x, as in SAGAN and BigGAN), so D tracks its best "
+            "response and G follows a reliable signal: all 8 modes, quickly, and it keeps "
+            "(nearly) all of them."
         ),
-        watch=("Too high: the samples keep jumping and modes come and go; balanced: a long "
-               "collapsed phase; TTUR: all 8 modes within ~100 iterations, and they stay."),
+        watch=("Too high: the samples keep jumping about; balanced: a collapsed phase first, "
+               "all 8 modes much later; TTUR: all 8 modes within ~100 iterations, and (nearly) "
+               "all of them kept."),
         base=TrainConfig(**RING, loss="nonsaturating", seed=0),
         variants=(("too high", "lr_d=1e-2, lr_g=1e-2"),
                   ("balanced", "lr_d=1e-3, lr_g=1e-3"),
                   ("TTUR", "lr_d=4e-3, lr_g=1e-3")),
-        steps=1500,
+        steps=800,
     ),
     Scenario(
         name="wgan-clipping-vs-gp",
@@ -156,8 +193,9 @@ _ALL = (
             "method differs. Look at the critic surface: almost flat with clipping, a clear "
             "landscape with the penalty, which fits the ring better."
         ),
-        watch=("Clipping: a nearly flat critic (values ~0.01), G drifting and dropping modes; "
-               "gradient penalty: a shaped critic and all 8 modes."),
+        watch=("Clipping: a nearly flat critic (values ~0.01), G drifting without ever "
+               "settling on the ring (off the data); gradient penalty: a shaped critic and "
+               "all 8 modes."),
         base=TrainConfig(**RING, k=5, beta2=0.9, seed=0),
         variants=(("weight clipping", "loss=wgan, clip=0.01"),
                   ("gradient penalty", "loss=wgan-gp, gp_weight=0.1")),
@@ -171,15 +209,111 @@ _ALL = (
             "near the equilibrium the players circle around it instead of settling (try the "
             "Dirac-GAN page). Their R1 penalty, gamma/2 times the squared gradient of D on "
             "*real* data, damps that rotation: D may not build steep slopes on the data, so "
-            "the game settles at D = 1/2 with the generator on the data. Both "
-            "runs use the same too-high learning rates (1e-2 for both players, see "
-            "*learning-rates*); only R1 (gamma = 10) differs."
+            "the game settles at D = 1/2 with the generator on the data. Both runs use the "
+            "same too-high learning rates (1e-2 for both players, see *learning-rates*); only "
+            "R1 (gamma = 1) differs."
         ),
-        watch=("Without R1 the samples and losses keep oscillating and modes come and go; with "
-               "R1 all 8 modes settle and D's surface flattens to 1/2 around the data."),
+        watch=("Without R1 the samples and D's loss keep oscillating and the modes stay "
+               "uneven; with R1 all 8 modes settle and D flattens to 1/2 around the data."),
         base=TrainConfig(**RING, loss="nonsaturating", lr_d=1e-2, lr_g=1e-2, seed=0),
-        variants=(("no R1", "r1=0"), ("R1, gamma = 10", "r1=10")),
+        variants=(("no R1", "r1=0"), ("R1, gamma = 1", "r1=1")),
         steps=800,
+        charts=("d_real", "d_fake"),
+    ),
+    # ------------------------------------------------------------------ the cures
+    Scenario(
+        name="unrolled-gan",
+        title="Unrolled GAN: G plans against D's answer",
+        explanation=(
+            "This is the *mode-collapse* game: G learns 5x faster than D and, with plain "
+            "gradient steps, piles its samples on one mode and hops round the ring. Metz et "
+            "al. (2017) let G take its step against the discriminator D *will be* after 5 more "
+            "of its own updates, differentiating through those look-ahead steps (D itself is "
+            "trained as usual). Crowding one mode now pays nothing, because G sees D punish "
+            "it 5 steps later, so G spreads over the ring. Each iteration costs about 10x "
+            "more: 5 extra D steps with second derivatives."
+        ),
+        watch=("Left: all samples on one mode, hopping; right (unroll = 5): all 8 modes within "
+               "~100 iterations, and they stay."),
+        base=TrainConfig(**RING, loss="nonsaturating", lr_g=5e-3, lr_d=1e-3, k=1, seed=0),
+        variants=(("plain GAN", "unroll=0"), ("unrolled, 5 steps", "unroll=5")),
+        steps=500,
+    ),
+    Scenario(
+        name="extragradient",
+        title="Extragradient: a look-ahead step stops the spiral",
+        explanation=(
+            "A 2D Dirac-GAN: the data is one point and the players are tiny networks in an "
+            "unconstrained Wasserstein game, trained by plain SGD with both players stepping "
+            "at once. Near the equilibrium the game's gradient field rotates, and a step along "
+            "a rotation always lands a little further out: simultaneous steps spiral away "
+            "(see the Dirac-GAN page). Extragradient (Korpelevich 1976; Gidel et al. 2019) "
+            "first steps to a look-ahead point and then takes the real step from where it "
+            "was, with the gradient found there; that gradient already points inwards, so "
+            "the spiral closes onto the point."
+        ),
+        watch=("Simultaneous: the samples circle the point, then fly off the plot; "
+               "extragradient: they settle on the point within ~100 iterations."),
+        base=TrainConfig(**POINT_WGAN, seed=0),
+        variants=(("simultaneous", "updates=simultaneous"),
+                  ("extragradient", "updates=extragradient")),
+        steps=400,
+    ),
+    Scenario(
+        name="consensus",
+        title="Consensus optimisation cancels the rotation",
+        explanation=(
+            "The same spiralling game as *extragradient*: simultaneous SGD steps on a 2D "
+            "Dirac-GAN fly away from the equilibrium. Mescheder et al. (2017) traced this to "
+            "the Jacobian's eigenvalues with large imaginary parts (pure rotation) and let "
+            "both players also descend gamma/2 times the squared norm of the game's gradient "
+            "field. Its gradient pulls both towards points where neither player wants to move, "
+            "which turns the rotation into an inward spiral. Same step size, same updates, "
+            "only gamma = 0.5 differs."
+        ),
+        watch=("Without consensus the samples circle and leave; with gamma = 0.5 they spiral "
+               "onto the point and stay."),
+        base=TrainConfig(**POINT_WGAN, seed=0),
+        variants=(("simultaneous", "consensus=0"), ("consensus, gamma = 0.5", "consensus=0.5")),
+        steps=400,
+    ),
+    Scenario(
+        name="negative-momentum",
+        title="Momentum in a game: positive hurts, negative helps",
+        explanation=(
+            "Heavy-ball momentum speeds up minimisation, but in a game it adds to the "
+            "rotation: Gidel et al. (2019) proved that with alternating updates a *negative* "
+            "momentum (here -0.5) damps the oscillation that positive momentum feeds. All "
+            "three runs train the ring with alternating SGD steps of 0.2 for both players and "
+            "differ only in momentum. With +0.5 D and G keep overshooting each other and D "
+            "separates real from fake far from 1/2; with -0.5 the generated samples jitter "
+            "much less between frames than without momentum."
+        ),
+        watch=("+0.5: modes lost and D far from 1/2; 0: samples jumping about; -0.5: the "
+               "calmest of the three."),
+        base=TrainConfig(**RING, opt_d="sgd", opt_g="sgd", lr_d=0.2, lr_g=0.2,
+                         updates="alternating", seed=0),
+        variants=(("momentum +0.5", "momentum=0.5"), ("no momentum", "momentum=0"),
+                  ("momentum -0.5", "momentum=-0.5")),
+        steps=400,
+    ),
+    Scenario(
+        name="generator-averaging",
+        title="Generator averaging smooths an oscillating run",
+        explanation=(
+            "Adam with a large step (0.05) on the 2D Dirac-GAN never settles: its normalised "
+            "steps keep G circling the data point. An exponential moving average of G's "
+            "weights (beta = 0.99; Yazici et al. 2019, Gidel et al. 2019) follows the middle "
+            "of that orbit, so the averaged G (blue) sits on the point while the trained G "
+            "(purple) keeps swinging. The average is not trained and does not change training: "
+            "it is a free, better read-out of the same run."
+        ),
+        watch=("Purple (the trained G) keeps circling the point; blue (the averaged G) "
+               "stays on it."),
+        base=TrainConfig(**POINT, loss="nonsaturating", lr_d=0.05, lr_g=0.05, batch_size=64,
+                         ema=0.99, seed=0),
+        variants=(),
+        steps=600,
     ),
 )
 

@@ -31,6 +31,20 @@ class Snapshot:
     metrics: dict = field(default_factory=dict)
     loss: str = ""
     status: str = ""                 # "" or e.g. "diverged at iteration 812"
+    fake_avg: np.ndarray | None = None   # (m, 2) the averaged G's samples (config.ema > 0)
+    metrics_avg: dict = field(default_factory=dict)   # the averaged G's metrics, if any
+
+    @property
+    def verdict(self) -> str | None:
+        """The verdict of the samples this moment shows (gan_core.metrics; "diverged" once the
+        run stopped on NaN/inf); None for data without modes. Snapshots recorded before
+        verdicts existed are judged from their metrics."""
+        if self.status:
+            return "diverged"
+        if "verdict" in self.metrics:
+            return self.metrics["verdict"]
+        from .metrics import verdict
+        return verdict(self.metrics)
 
     @property
     def decision_level(self) -> float:

@@ -12,6 +12,7 @@ and the end of an iteration (`complete_iteration`, `diverge`).
 """
 from __future__ import annotations
 
+import copy
 import functools
 import threading
 
@@ -20,16 +21,18 @@ import torch
 from torch import nn
 
 from . import engine
+from . import game_updates as gu
 from . import objectives as obj
 from .config import TrainConfig
 from .distributions import make_distribution
 from .history import History
-from .metrics import evaluate
+from .metrics import evaluate, history_events, verdict, verdict_code
 from .models import build_models, latent_grid, sample_latent
 from .snapshot import Snapshot
 
 HISTORY_COLUMNS = ("d_loss", "g_loss", "d_grad_norm", "g_grad_norm", "d_real", "d_fake")
-METRIC_COLUMNS = ("modes_covered", "high_quality", "reverse_kl", "w1")
+METRIC_COLUMNS = ("modes_covered", "high_quality", "reverse_kl", "w1",
+                  "verdict", "dominant_mode")   # verdict: metrics.verdict_code, for events
 VIEW_SAMPLES = 1000      # fixed latent batch drawn in every snapshot
 SNAPSHOT_W1_SAMPLES = 250  # exact OT costs ~O(n^3): small in snapshots, 1,000 in final metrics
 STREAMS = ("rng_data", "rng_latent", "rng_noise")
@@ -63,7 +66,12 @@ def make_optimizer(name: str, params, lr: float, config: TrainConfig) -> torch.o
         return torch.optim.Adam(params, lr=lr, betas=(config.beta1, config.beta2), fused=True)
     if name == "rmsprop":
         return torch.optim.RMSprop(params, lr=lr, momentum=config.momentum)
-    return torch.optim.SGD(params, lr=lr, momentum=config.momentum)
+    opt = torch.optim.SGD(params, lr=lr, momentum=abs(config.momentum))
+    # Negative momentum (Gidel et al. 2019): torch's SGD refuses β < 0 when it is made, but its
+    # heavy-ball step buf ← β·buf + g, θ ← θ − lr·buf is just as valid for β in [-0.9, 0).
+    for group in opt.param_groups:
+        group["momentum"] = config.momentum
+    return opt
 
 
 class Trainer:
@@ -80,6 +88,8 @@ class Trainer:
         self.view_real = self.data.sample(VIEW_SAMPLES, torch.Generator().manual_seed(seed + 4))
         self.opt_d = make_optimizer(config.opt_d, self.D.parameters(), config.lr_d, config)
         self.opt_g = make_optimizer(config.opt_g, self.G.parameters(), config.lr_g, config)
+        self.G_avg = self._averaged_copy() if config.ema > 0 else None   # generator averaging
+        self.previous_steps: dict = {}   # optimistic updates: each player's last step u_(t-1)
         self.iteration = 0
         self.d_updates = self.g_updates = 0   # every D / G update, Step D and Step G included
         self.status = ""            # "" while healthy, "diverged at iteration N" after NaN/inf
@@ -102,6 +112,12 @@ class Trainer:
             raise ValueError(f"{', '.join(sorted(not_live))}: changing this needs a new run")
         old, new = self.config, self.config.replace(**changes)
         self.config = new
+        if new.ema == 0:
+            self.G_avg = None
+        elif self.G_avg is None:        # averaging switched on: the average starts at G
+            self.G_avg = self._averaged_copy()
+        if new.updates != old.updates:
+            self.previous_steps = {}
         for player, opt_name, lr in (("d", new.opt_d, new.lr_d), ("g", new.opt_g, new.lr_g)):
             model = self.D if player == "d" else self.G
             # RMSprop makes its momentum buffer only if it starts with momentum: rebuild it.
@@ -140,7 +156,13 @@ class Trainer:
             self.g_updates += 1
 
     _UPDATES = {engine.D_UPDATE: "_d_update", engine.G_UPDATE: "_g_update",
-                engine.BOTH_UPDATE: "_simultaneous_update"}
+                engine.BOTH_UPDATE: "_joint_update"}
+    _JOINT = {"simultaneous": "_simultaneous_update", "extragradient": "_extragradient_update",
+              "optimistic": "_optimistic_update"}
+
+    def _joint_update(self) -> dict | None:
+        """The step where both players move together, by the config's update scheme."""
+        return getattr(self, self._JOINT[self.config.updates])()
 
     def _iteration(self) -> bool:
         stats: dict = {}
@@ -154,6 +176,9 @@ class Trainer:
     def complete_iteration(self, stats: dict) -> None:
         """Count one finished iteration (its D and G updates, its row of `stats` in the
         history) and record a snapshot when one is due. Also called by the stacked engine."""
+        if self.G_avg is not None:       # generator averaging: once per iteration
+            gu.ema_update(list(self.G_avg.parameters()), list(self.G.parameters()),
+                          self.config.ema)
         self.iteration += 1
         self.d_updates += self.config.k
         self.g_updates += self.config.k_g
@@ -217,21 +242,153 @@ class Trainer:
                                     for k, v in opt.state[p].items()}
 
     def _real_batch(self) -> torch.Tensor:
-        return self.data.sample(self.config.batch_size, self.rng_data)
+        """batch_size real samples; with packing, batch_size packs of `pack` samples."""
+        m = self.config.pack
+        return gu.pack(self.data.sample(self.config.batch_size * m, self.rng_data), m)
 
     def _fake_batch(self) -> torch.Tensor:
-        return self.G(sample_latent(self.config, self.config.batch_size, self.rng_latent))
+        m = self.config.pack
+        z = sample_latent(self.config, self.config.batch_size * m, self.rng_latent)
+        return gu.pack(self.G(z), m)
 
-    def _d_objective(self, real: torch.Tensor, fake: torch.Tensor) -> tuple:
-        """D's loss with its regularisers (engine.d_losses, one run), and the raw scores."""
-        (loss,), r, f = engine.d_losses([self.config], self.D, real, fake, [self.rng_noise],
-                                        lambda _: self.D)
+    def _averaged_copy(self) -> nn.Module:
+        """A copy of G that only generator averaging changes (no gradients)."""
+        average = copy.deepcopy(self.G)
+        average.requires_grad_(False)
+        return average
+
+    def _d_objective(self, real: torch.Tensor, fake: torch.Tensor, D=None) -> tuple:
+        """D's loss with its regularisers (engine.d_losses, one run), and the raw scores. `D`:
+        another function of the same shape (an unrolled D's look-ahead weights); default self.D."""
+        D = D or self.D
+        (loss,), r, f = engine.d_losses([self.config], D, real, fake, [self.rng_noise],
+                                        lambda _: D)
         return loss, r, f
 
-    def _g_objective(self, fake: torch.Tensor) -> torch.Tensor:
-        return engine.g_losses([self.config], self.D, fake, [self.rng_noise])[0]
+    def _g_objective(self, fake: torch.Tensor, real: torch.Tensor | None = None) -> torch.Tensor:
+        """G's loss (engine.g_losses); with `unroll` (and a real batch) against the unrolled D
+        (Metz et al. 2017)."""
+        D = self.D
+        if self.config.unroll and real is not None:
+            D = self._unrolled_d(real, fake)
+        return engine.g_losses([self.config], D, fake, [self.rng_noise])[0]
+
+    def _unrolled_d(self, real: torch.Tensor, fake: torch.Tensor):
+        """D after config.unroll steps of its own optimiser on this batch (fake still attached
+        to G, so G's gradient flows through the steps), as a function of points."""
+        names = [name for name, _ in self.D.named_parameters()]
+        rule, state = gu.optimizer_rule(self.opt_d)
+
+        def as_function(params):
+            weights = dict(zip(names, params))
+            return lambda x: torch.func.functional_call(self.D, weights, (x,))
+
+        def loss_at(params):
+            return self._d_objective(real, fake, D=as_function(params))[0]
+
+        params = gu.lookahead(list(self.D.parameters()), loss_at, self.config.unroll, rule, state)
+        return as_function(params)
+
+    def _stabilised(self) -> bool:
+        """True when a game stabiliser needs both players' losses at one batch."""
+        cfg = self.config
+        return bool(cfg.unroll or cfg.consensus or cfg.gp_g)
+
+    def _game_losses(self, need_g: bool = True) -> tuple:
+        """Both players' losses at one fresh batch, with the game stabilisers added:
+        (d_total, g_total, d_loss, g_loss, r, f). The fake batch stays attached to G, so each
+        player's gradient of the penalties sees the other player's dependence."""
+        cfg = self.config
+        real, fake = self._real_batch(), self._fake_batch()
+        d_loss, r, f = self._d_objective(real, fake)
+        d_params, g_params = list(self.D.parameters()), list(self.G.parameters())
+        d_total = d_loss
+        g_loss = g_total = None
+        if need_g or cfg.consensus:
+            g_loss = self._g_objective(fake, real)
+            g_total = g_loss
+        if cfg.consensus:
+            reg = gu.consensus_penalty([(d_loss, d_params), (g_loss, g_params)], cfg.consensus)
+            d_total, g_total = d_total + reg, g_total + reg
+        if cfg.gp_g and g_total is not None:
+            g_total = g_total + gu.gradient_norm_penalty(d_loss, d_params, cfg.gp_g)
+        return d_total, g_total, d_loss, g_loss, r, f
+
+    def _set_grads(self, model: nn.Module, loss: torch.Tensor) -> None:
+        params = list(model.parameters())
+        grads = torch.autograd.grad(loss, params, retain_graph=True, allow_unused=True)
+        for p, g in zip(params, grads):
+            p.grad = torch.zeros_like(p) if g is None else g
+
+    def _stabilised_update(self, player: str) -> dict | None:
+        """One update of `player` ("d" or "g") with unroll / consensus / gp_g active."""
+        d_total, g_total, d_loss, g_loss, r, f = self._game_losses(need_g=player == "g")
+        model, opt, total = ((self.D, self.opt_d, d_total) if player == "d"
+                             else (self.G, self.opt_g, g_total))
+        self._set_grads(model, total)
+        norm = self._apply(opt, model, total)
+        if norm is None:
+            return None
+        if player == "g":
+            return {"g_loss": g_loss.item(), "g_grad_norm": norm}
+        self._clip_critic()
+        return {"d_loss": d_loss.item(), "d_grad_norm": norm, "d_real": self._mean_output(r),
+                "d_fake": self._mean_output(f)}
+
+    def _joint_grads(self) -> dict | None:
+        """Both players' gradients at one fresh batch, set as .grad (stats), or None after a
+        non-finite value (the run is then stopped by _apply)."""
+        if self._stabilised():
+            d_total, g_total, d_loss, g_loss, r, f = self._game_losses()
+        else:
+            real, fake = self._real_batch(), self._fake_batch()
+            d_loss, r, f = self._d_objective(real, fake.detach())
+            g_loss = self._g_objective(fake)
+            d_total, g_total = d_loss, g_loss
+        self._set_grads(self.D, d_total)
+        self._set_grads(self.G, g_total)
+        d_norm = self._apply(self.opt_d, self.D, d_total, step=False)
+        g_norm = self._apply(self.opt_g, self.G, g_total, step=False)
+        if d_norm is None or g_norm is None:
+            return None
+        return {"d_loss": d_loss.item(), "d_grad_norm": d_norm, "d_real": self._mean_output(r),
+                "d_fake": self._mean_output(f), "g_loss": g_loss.item(), "g_grad_norm": g_norm}
+
+    def _step_both(self) -> None:
+        self.opt_d.step()
+        self.opt_g.step()
+        self._clip_critic()
+
+    def _extragradient_update(self) -> dict | None:
+        """Gidel et al. 2019: both players extrapolate, then step from where they were with
+        the gradients of the extrapolated point (each gradient on a fresh batch)."""
+        params = list(self.D.parameters()) + list(self.G.parameters())
+        stats: dict = {}
+
+        def grads_at():
+            found = self._joint_grads()
+            stats.update(found or {})       # the stats of the gradients actually applied
+            return found
+
+        ok = gu.extragradient(params, grads_at, lambda _: self._step_both())
+        return stats if ok else None
+
+    def _optimistic_update(self) -> dict | None:
+        """Daskalakis et al. 2018: both players step by 2·u_t − u_(t−1)."""
+        stats = self._joint_grads()
+        if stats is None:
+            return None
+        before = {name: gu.copy_of(m.parameters()) for name, m in (("d", self.D), ("g", self.G))}
+        self._step_both()
+        for name, model in (("d", self.D), ("g", self.G)):
+            self.previous_steps[name] = gu.optimistic_step(
+                before[name], list(model.parameters()), self.previous_steps.get(name))
+        self._clip_critic()
+        return stats
 
     def _d_update(self) -> dict | None:
+        if self.config.consensus:
+            return self._stabilised_update("d")
         real = self._real_batch()
         with torch.no_grad():
             fake = self._fake_batch()
@@ -246,6 +403,8 @@ class Trainer:
                 "d_fake": self._mean_output(f)}
 
     def _g_update(self) -> dict | None:
+        if self._stabilised():
+            return self._stabilised_update("g")
         self.D.requires_grad_(False)      # G's step needs no gradient for D's weights
         try:
             loss = self._g_objective(self._fake_batch())
@@ -258,6 +417,11 @@ class Trainer:
 
     def _simultaneous_update(self) -> dict | None:
         """Both players step from the same point: D's and G's gradients use the same batch."""
+        if self._stabilised():
+            stats = self._joint_grads()
+            if stats is not None:
+                self._step_both()
+            return stats
         real, fake = self._real_batch(), self._fake_batch()
         d_loss, r, f = self._d_objective(real, fake.detach())
         g_loss = self._g_objective(fake)
@@ -299,18 +463,38 @@ class Trainer:
 
     # ------------------------------------------------------------------ looking at the game
     @locked
-    def generate(self, n: int, seed: int | None = None) -> np.ndarray:
-        """n generated samples from a latent batch of its own seed (default: the run's + 5)."""
+    def generate(self, n: int, seed: int | None = None, averaged: bool = False) -> np.ndarray:
+        """n generated samples from a latent batch of its own seed (default: the run's + 5);
+        `averaged`: from the averaged G (generator averaging must be on)."""
+        G = self.G_avg if averaged else self.G
+        if G is None:
+            raise ValueError("averaged: generator averaging is off (ema = 0)")
         rng = torch.Generator().manual_seed(self.config.seed + 5 if seed is None else seed)
         with torch.inference_mode():
-            return self.G(sample_latent(self.config, n, rng)).numpy().astype(np.float64)
+            return G(sample_latent(self.config, n, rng)).numpy().astype(np.float64)
 
     @locked
-    def final_metrics(self, n: int = 2500, w1_samples: int = 1000) -> dict:
-        """The literature's evaluation: 2,500 fresh samples, exact w1 on 1,000 of them."""
+    def final_metrics(self, n: int = 2500, w1_samples: int = 1000,
+                      averaged: bool = False) -> dict:
+        """The literature's evaluation: 2,500 fresh samples, exact w1 on 1,000 of them (of the
+        averaged G with `averaged`)."""
         real = self.data.sample(n, torch.Generator().manual_seed(self.config.seed + 6))
-        return evaluate(self.generate(n), real.numpy().astype(np.float64), self.data,
-                        w1_samples=w1_samples)
+        return self._judged(evaluate(self.generate(n, averaged=averaged),
+                                     real.numpy().astype(np.float64), self.data,
+                                     w1_samples=w1_samples))
+
+    def _judged(self, metrics: dict) -> dict:
+        """`metrics` with the verdict of this run: "diverged" once it stopped on NaN/inf,
+        however finite its last good samples are."""
+        metrics["verdict"] = verdict(metrics, self.status)
+        if metrics.get("collapsed") is not None:
+            metrics["collapsed"] = metrics["verdict"] == "mode collapse"
+        return metrics
+
+    def events(self) -> list[dict]:
+        """Where the verdict changed and a collapsed G hopped, at the recorded moments (see
+        metrics.events), ending with "diverged" where a run stopped on NaN/inf."""
+        return history_events(self.metric_history.as_arrays(), self.status, self.iteration)
 
     @locked
     def snapshot(self, grid: int = 60, n_samples: int = VIEW_SAMPLES, manifold: int = 21,
@@ -332,9 +516,15 @@ class Trainer:
         real = self.view_real[:n_samples].numpy()
         xs, ys, surface = self._surface(grid)
         fake = fake_t.numpy()
-        metrics = evaluate(fake.astype(np.float64), real.astype(np.float64), self.data,
-                           w1_samples=w1_samples)
+        metrics = self._judged(evaluate(fake.astype(np.float64), real.astype(np.float64),
+                                        self.data, w1_samples=w1_samples))
         counts = metrics.pop("mode_counts", None)
+        fake_avg, metrics_avg = None, {}
+        if self.G_avg is not None:
+            fake_avg = self.G_avg(self.view_z[:n_samples]).detach().numpy()
+            metrics_avg = evaluate(fake_avg.astype(np.float64), real.astype(np.float64),
+                                   self.data, w1_samples=w1_samples)
+            metrics_avg.pop("mode_counts", None)
         return Snapshot(
             iteration=self.iteration, real=real, fake=fake, push=self._push(fake_t),
             grid_x=xs, grid_y=ys, surface=surface,
@@ -343,7 +533,8 @@ class Trainer:
             view_box=tuple(self.data.view_box), manifold=self._manifold(manifold),
             centers=self.data.centers,
             mode_counts=None if counts is None else np.asarray(counts),
-            metrics=metrics, loss=cfg.loss, status=self.status)
+            metrics=metrics, loss=cfg.loss, status=self.status, fake_avg=fake_avg,
+            metrics_avg=metrics_avg)
 
     def _surface(self, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         x0, x1, y0, y1 = self.data.view_box
@@ -373,9 +564,10 @@ class Trainer:
     def _record(self, grid: int) -> None:
         """Keep a coarse snapshot for replay and a row of metrics; thin out when over budget."""
         snap = self.snapshot(grid=grid, n_samples=500, manifold=11)
-        self.metric_history.append(self.iteration, {
-            k: (np.nan if snap.metrics.get(k) is None else float(snap.metrics[k]))
-            for k in METRIC_COLUMNS})
+        row = {k: (np.nan if snap.metrics.get(k) is None else float(snap.metrics[k]))
+               for k in METRIC_COLUMNS if k != "verdict"}
+        row["verdict"] = verdict_code(snap.metrics.get("verdict"))
+        self.metric_history.append(self.iteration, row)
         self.records.append(snap)
         self.checkpoints.append(self.state())
         if len(self.records) > self.max_records:
@@ -393,7 +585,18 @@ class Trainer:
                 "opt_d": _cloned(self.opt_d.state_dict()),
                 "rng": {name: getattr(self, name).get_state()
                         for name in ("rng_data", "rng_latent", "rng_noise")},
-                "iteration": self.iteration, "updates": (self.d_updates, self.g_updates)}
+                "iteration": self.iteration, "updates": (self.d_updates, self.g_updates),
+                **self._game_state()}
+
+    def _game_state(self) -> dict:
+        """The state of generator averaging and optimistic updates, when they are on (so a
+        plain run's state is as it always was)."""
+        out = {}
+        if self.G_avg is not None:
+            out["G_avg"] = _cloned(self.G_avg.state_dict())
+        if self.previous_steps:
+            out["previous_steps"] = _cloned(self.previous_steps)
+        return out
 
     @locked
     def load_state(self, state: dict) -> None:
@@ -404,6 +607,9 @@ class Trainer:
         for name, rng_state in state["rng"].items():
             getattr(self, name).set_state(rng_state)
         self.iteration = int(state.get("iteration", self.iteration))
+        if self.G_avg is not None:    # a state from before averaging was on: start it at G
+            self.G_avg.load_state_dict(state.get("G_avg", self.G.state_dict()))
+        self.previous_steps = _cloned(state.get("previous_steps", {}))
         cfg = self.config     # states saved before the counters existed: k and k_G per iteration
         self.d_updates, self.g_updates = (int(n) for n in state.get(
             "updates", (cfg.k * self.iteration, cfg.k_g * self.iteration)))

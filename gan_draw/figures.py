@@ -9,11 +9,14 @@ survives `to_json` (unlike `uid`), so tests can find a layer in a chart's JSON s
 """
 from __future__ import annotations
 
+import base64
 import functools
+import io
 from typing import TYPE_CHECKING
 
 import numpy as np
 import plotly.graph_objects as go
+from PIL import Image
 
 from gan_core.snapshot import WASSERSTEIN_LOSSES
 
@@ -22,12 +25,13 @@ from .contour import contour_lines
 if TYPE_CHECKING:  # only for annotations: the figures read attributes, nothing more
     from gan_core.snapshot import Snapshot
 
-LAYERS = ("surface", "contour", "real", "fake", "push", "manifold")
+LAYERS = ("surface", "contour", "real", "fake", "push", "manifold", "averaged")
 
 # --- look: GAN Lab's convention, green = real / "D says real", purple = fake / "D says fake"
 REAL_COLOR = "#1b7837"
 FAKE_COLOR = "#762a83"
 PUSH_COLOR = "#e66100"          # orange: stands out on both halves of the surface
+AVERAGED_COLOR = "#0072b2"      # blue: the averaged G (generator averaging), beside the purple G
 MANIFOLD_COLOR = "rgba(70, 70, 70, 0.45)"
 CONTOUR_COLOR = "#222222"
 STATUS_COLOR = "#c62828"
@@ -35,12 +39,24 @@ STATUS_COLOR = "#c62828"
 SURFACE_COLORSCALE = [
     [0.0, "#9970ab"], [0.25, "#c9b3d6"], [0.5, "#f7f7f7"], [0.75, "#b4e0ab"], [1.0, "#5aae61"],
 ]
+CONTOUR_LINE = dict(width=2.5, dash="dash")
 SPARSE_POINTS = 40     # a series with at most this many points shows its points
 LINE_COLORS = ("#3366cc", "#e66100", "#1b9e77", "#7b3294", "#a6761d", "#e7298a", "#666666",
                "#66a61e")  # history lines / variants, in order
 FONT = dict(family="Arial, Helvetica, sans-serif", size=15, color="#222222")
 SURFACE_TITLES = {"probability": "D(x) = P(real)", "critic": "critic D(x)",
                   "score": "D(x) score"}
+
+# Verdicts (gan_core.metrics): one colour each (badges, phase diagram cells), and the marker
+# of each event kind on the history charts (the verdict a run changed to, or a hop).
+VERDICT_COLORS = {"converged": "#1b7837", "partial": "#a6dba0", "off the data": "#f1a340",
+                  "mode collapse": "#762a83", "diverged": "#c62828", None: "#bdbdbd"}
+EVENT_MARKS = {"converged": ("#1b7837", "triangle-up"), "partial": ("#4d9221", "triangle-up-open"),
+               "off the data": ("#e08214", "diamond"), "mode collapse": ("#762a83", "triangle-down"),
+               "mode hopping": ("#9970ab", "circle-open"), "diverged": ("#c62828", "x")}
+EVENT_GLYPHS = {"converged": "▲", "partial": "△", "off the data": "◆", "mode collapse": "▼",
+                "mode hopping": "○", "diverged": "✕"}
+NEAR_COLOR = "#c2a5cf"          # samples at a mode but beyond 3 std of it (mode bars)
 
 SVG_MAX_POINTS = 1500      # above this a sample cloud is drawn with WebGL (Scattergl)
 MAX_ARROWS = 300
@@ -67,10 +83,17 @@ def _figure(build_spec):
 
 
 # ------------------------------------------------------------------ main figure
+def frame_title(snap: "Snapshot") -> str:
+    """A moment's title: "iteration 1,200 · nonsaturating · mode collapse" (the verdict of the
+    samples it shows, gan_core.metrics)."""
+    return (f"iteration {snap.iteration:,}" + (f" · {snap.loss}" if snap.loss else "")
+            + (f" · {snap.verdict}" if snap.verdict else ""))
+
+
 def main_spec(snap: "Snapshot", layers=LAYERS, *, title: str | None = None, height: int = 560,
               zmin=None, zmax=None, show_colorbar=True, font_size: int | None = None,
               push_scale: float | None = None, light: bool = False,
-              extra_traces: tuple = ()) -> dict:
+              picture: bool | None = None, extra_traces: tuple = ()) -> dict:
     """The data plane: D's surface, its decision contour, samples, G's push and latent grid.
 
     `layers` is any subset of LAYERS. `zmin`/`zmax` fix the colour range of a critic/score
@@ -81,6 +104,11 @@ def main_spec(snap: "Snapshot", layers=LAYERS, *, title: str | None = None, heig
     500 markers (measured ~4x faster per frame in headless chromium). Its dots are zero-length
     subpaths, drawn round by the player's CSS (explorer/player/player.css); exports keep
     traces. WebGL was slower still: without a GPU, the browser reads every WebGL frame back.
+    `light` also paints D's surface as a picture (a layout image, its colour bar kept by a
+    trace of no points): any heatmap trace makes every Plotly.react a full replot (calc, axes,
+    legend: ~25 ms per frame in headless chromium, even when nothing changed), while a new
+    image, paths and title redraw in ~10 ms. The picture has no hover values, so a figure
+    drawn once (a paused moment) keeps the heatmap: `picture=False`.
     """
     layers = set(layers)
     unknown = layers - set(LAYERS)
@@ -94,6 +122,9 @@ def main_spec(snap: "Snapshot", layers=LAYERS, *, title: str | None = None, heig
         trace = _contour_trace(snap)
         if trace is not None:
             data.append(trace)
+        elif light:       # its key stays: a trace that comes and goes makes a full replot
+            data.append(_contour_key(_boundary_name(snap, snap.decision_level), CONTOUR_COLOR,
+                                     CONTOUR_LINE))
     data.extend(extra_traces)          # e.g. the optimal D's contour (gan_draw.diagnostics)
     if "manifold" in layers and snap.manifold is not None:
         data.append(_manifold_trace(snap.manifold))
@@ -103,12 +134,12 @@ def main_spec(snap: "Snapshot", layers=LAYERS, *, title: str | None = None, heig
         data.append(_points_trace(snap.fake, "fake", "generated", FAKE_COLOR))
     if "push" in layers:
         data.append(_push_trace(snap.fake, snap.push, xmax - xmin, push_scale))
+    fake_avg = getattr(snap, "fake_avg", None)
+    if "averaged" in layers and fake_avg is not None:
+        data.append(_points_trace(fake_avg, "averaged", "averaged G", AVERAGED_COLOR))
 
-    shapes = []
-    if light:
-        data, shapes = _as_shapes(data, xmax - xmin)
     if title is None:
-        title = f"iteration {snap.iteration:,}" + (f" · {snap.loss}" if snap.loss else "")
+        title = frame_title(snap)
     # Everything is centred, because the equal-aspect plot shrinks its domain to the middle of
     # whatever width it gets: the title, the colour bar as a key, the plot, and the legend at
     # the bottom, where extra rows on a narrow screen grow the margin instead of overlapping.
@@ -137,6 +168,11 @@ def main_spec(snap: "Snapshot", layers=LAYERS, *, title: str | None = None, heig
         colorbar.update(y=1 - _key_offset(sizes) / height, thickness=sizes["tick"],
                         tickfont=dict(size=sizes["tick"]))
         colorbar["title"]["font"] = dict(size=sizes["legend"])
+    shapes, images = [], []
+    if light:
+        data, shapes = _as_shapes(data, xmax - xmin)
+        if light if picture is None else picture:
+            data, images = _surface_as_image(data)
     if snap.status:
         layout["annotations"] = [dict(
             text=f"<b>{snap.status}</b>", xref="x domain", yref="y domain", x=0.5, y=0.97,
@@ -146,6 +182,8 @@ def main_spec(snap: "Snapshot", layers=LAYERS, *, title: str | None = None, heig
             bordercolor=STATUS_COLOR, borderwidth=2, borderpad=5)]
     if shapes:
         layout["shapes"] = shapes
+    if images:
+        layout["images"] = images
     return dict(data=data, layout=layout)
 
 
@@ -180,6 +218,62 @@ def _as_shapes(data: list[dict], view_width: float) -> tuple[list[dict], list[di
     return kept, shapes
 
 
+def animated(fig: dict) -> dict:
+    """A light figure drawn with its surface's heatmap (`picture=False`), in the form its
+    animation frames take (the surface as a picture): a player's template, so that frames
+    differ from it in the layout alone."""
+    data, images = _surface_as_image(fig["data"])
+    if not images:
+        return fig
+    layout = dict(fig["layout"], images=list(fig["layout"].get("images", [])) + images)
+    return dict(data=data, layout=layout)
+
+
+def _surface_as_image(data: list[dict]) -> tuple[list[dict], list[dict]]:
+    """The heatmap trace -> a layout image of the same cells and colours (below the paths)
+    plus a trace of no points that keeps its colour bar; other traces stay as they are."""
+    kept, images = [], []
+    for trace in data:
+        if trace.get("type") != "heatmap":
+            kept.append(trace)
+            continue
+        x, y = np.asarray(trace["x"], dtype=float), np.asarray(trace["y"], dtype=float)
+        dx = (x[-1] - x[0]) / max(len(x) - 1, 1)
+        dy = (y[-1] - y[0]) / max(len(y) - 1, 1)
+        images.append(dict(
+            source=surface_png(trace["z"], trace["zmin"], trace["zmax"], trace["colorscale"]),
+            xref="x", yref="y", x=float(x[0] - dx / 2), y=float(y[-1] + dy / 2),
+            sizex=float(len(x) * dx), sizey=float(len(y) * dy), xanchor="left",
+            yanchor="top", sizing="stretch", layer="below", name="surface"))
+        if trace["showscale"]:       # else nothing: a range that changes would be a change
+            kept.append(dict(
+                type="scatter", meta=trace["meta"], name=trace["name"], x=[None, None],
+                y=[None, None], mode="markers", showlegend=False, hoverinfo="skip",
+                marker=dict(color=[trace["zmin"], trace["zmax"]], cmin=trace["zmin"],
+                            cmax=trace["zmax"], colorscale=trace["colorscale"],
+                            showscale=True, colorbar=trace["colorbar"], size=1)))
+    return kept, images
+
+
+def surface_png(z, zmin: float, zmax: float, colorscale) -> str:
+    """A surface's cells coloured as a Plotly heatmap colours them (linear RGB between the
+    colour scale's stops, clipped to [zmin, zmax]; NaN transparent), as a PNG data URL whose
+    first row is the top of the plot."""
+    z = np.asarray(z, dtype=float)[::-1]
+    stops = np.array([float(stop) for stop, _ in colorscale])
+    rgb = np.array([[int(color[i:i + 2], 16) for i in (1, 3, 5)] for _, color in colorscale],
+                   dtype=float)
+    span = zmax - zmin if zmax > zmin else 1.0
+    t = np.clip((np.nan_to_num(z, nan=zmin) - zmin) / span, 0.0, 1.0)
+    image = np.empty(z.shape + (4,), dtype=np.uint8)
+    for channel in range(3):
+        image[..., channel] = np.rint(np.interp(t, stops, rgb[:, channel]))
+    image[..., 3] = np.where(np.isfinite(z), 255, 0)
+    out = io.BytesIO()
+    Image.fromarray(image, "RGBA").save(out, "PNG", compress_level=1)
+    return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode("ascii")
+
+
 def _contour_as_shape(trace: dict, decimals: int, shapes: list) -> dict:
     """The decision boundary, computed here (gan_draw.contour) and added to `shapes` as one
     dashed path; returns its legend-only trace."""
@@ -194,9 +288,13 @@ def _contour_as_shape(trace: dict, decimals: int, shapes: list) -> dict:
                            xref="x", yref="y", layer="above", line=dict(
                                color=color, width=trace["line"]["width"],
                                dash=trace["line"]["dash"]), name=trace["meta"]))
-    return dict(type="scatter", meta=trace["meta"], name=trace["name"], x=[None], y=[None],
-                mode="lines", hoverinfo="skip", line=dict(
-                    color=color, width=trace["line"]["width"], dash=trace["line"]["dash"]))
+    return _contour_key(trace["name"], color, trace["line"], trace["meta"])
+
+
+def _contour_key(name: str, color: str, line: dict, meta: str = "contour") -> dict:
+    """A boundary's legend entry: a trace of no points."""
+    return dict(type="scatter", meta=meta, name=name, x=[None], y=[None], mode="lines",
+                hoverinfo="skip", line=dict(color=color, width=line["width"], dash=line["dash"]))
 
 
 def _path_decimals(view_width: float) -> int:
@@ -238,19 +336,40 @@ def _key_offset(sizes: dict) -> int:
 
 def surface_range(snap: "Snapshot", zmin=None, zmax=None) -> tuple[float, float]:
     """Colour range of the surface: [0, 1] for a probability, else symmetric around the
-    decision level from robust (2nd/98th) percentiles; explicit zmin/zmax win."""
+    decision level from robust (2nd/98th) percentiles. The half-width is rounded up to a step
+    of NICE_STEPS and the centre to a power of ten at most a tenth of it (the neutral colour
+    within 5% of the range of the level, which the boundary line marks exactly): the colours keep their meaning from
+    frame to frame, and an animation's colour bar changes only when the range does. Explicit
+    zmin/zmax win."""
     if snap.surface_kind == "probability":
         return 0.0, 1.0
     level = snap.decision_level
     if zmin is None or zmax is None:
         z = np.asarray(snap.surface, dtype=float)
         z = z[np.isfinite(z)]
-        half = float(np.max(np.abs(np.percentile(z, [2, 98]) - level))) if z.size else 0.0
-        if not np.isfinite(half) or half <= 0:
-            half = 1.0
-        zmin = level - half if zmin is None else zmin
-        zmax = level + half if zmax is None else zmax
+        ends = np.percentile(z, [2, 98]) if z.size else np.array([level, level])
+        half = float(np.max(np.abs(ends - level)))
+        half = nice_up(half) if np.isfinite(half) and half > 0 else 1.0
+        step = 10.0 ** np.floor(np.log10(half / 10))     # decimal: 0 and 0.5 stay exact
+        centre = round(level / step) * step if np.isfinite(level) else level
+        reach = float(np.max(np.abs(ends - centre)))     # the rounded centre's distance
+        if np.isfinite(reach) and reach > half:
+            half = nice_up(reach)
+        zmin = centre - half if zmin is None else zmin
+        zmax = centre + half if zmax is None else zmax
     return float(zmin), float(zmax)
+
+
+NICE_STEPS = (1.0, 1.5, 2.0, 3.0, 5.0, 7.5)
+
+
+def nice_up(value: float) -> float:
+    """The smallest m·10^k ≥ value with m in NICE_STEPS (value > 0)."""
+    power = 10.0 ** np.floor(np.log10(value))
+    for step in NICE_STEPS + (10.0,):
+        if step * power >= value * (1 - 1e-12):
+            return float(step * power)
+    return float(10 * power)
 
 
 def _surface_trace(snap, zmin, zmax, show_colorbar, height):
@@ -283,7 +402,7 @@ def _contour_trace(snap):
         x=snap.grid_x, y=snap.grid_y, z=z.astype(WIRE_DTYPE), autocontour=False,
         contours=dict(start=level, end=level, size=1.0, coloring="lines", showlabels=False),
         colorscale=[[0, CONTOUR_COLOR], [1, CONTOUR_COLOR]], showscale=False,
-        line=dict(width=2.5, dash="dash"), showlegend=True, hoverinfo="skip")
+        line=dict(CONTOUR_LINE), showlegend=True, hoverinfo="skip")
 
 
 def _boundary_name(snap, level: float) -> str:
@@ -477,24 +596,75 @@ def compare_histories_spec(histories: dict, key: str, *, title: str, height=240)
     return fig
 
 
-def mode_bar_spec(mode_counts, *, height=220) -> dict:
-    """High-quality fakes per mode: collapse shows as empty bars, hopping as moving bars."""
+def mode_bar_spec(mode_counts, *, height=220, nearest_counts=None, verdict=None) -> dict:
+    """High-quality fakes per mode: collapse shows as empty bars, hopping as moving bars.
+
+    With `nearest_counts` (the samples that sit at each mode, gan_core.metrics) the samples at
+    a mode but beyond 3 std of it are stacked on top in a lighter colour, so a generator
+    crowded near a few modes shows as tall bars even before its samples are good ones; with
+    `verdict` the title ends with it (the same verdict as the page's badge)."""
     if mode_counts is None:
         return _message(_chart_layout("samples per mode", height),
                         "this dataset has no separate modes")
     counts = np.asarray(mode_counts).ravel()
     covered = int(np.count_nonzero(counts))
     title = f"samples per mode · {covered} of {counts.size} covered"
-    layout = _chart_layout(title, height, bargap=0.15, showlegend=False)
+    if verdict:
+        title += f" · {verdict}"
+    layout = _chart_layout(title, height, bargap=0.15, showlegend=False, barmode="stack")
     layout["xaxis"].update(title=dict(text="mode", font=dict(size=13)), showgrid=False,
                            dtick=1 if counts.size <= 16 else None)
-    top = float(counts.max()) if counts.size else 0.0
+    near = (np.zeros_like(counts) if nearest_counts is None
+            else np.clip(np.asarray(nearest_counts).ravel() - counts, 0, None))
+    totals = counts + near
+    top = float(totals.max()) if totals.size else 0.0
     layout["yaxis"].update(range=[0, 1.18 * top if top > 0 else 1])   # room for the labels
-    bar = dict(type="bar", x=np.arange(counts.size), y=counts, marker=dict(color=FAKE_COLOR),
-               hovertemplate="mode %{x}: %{y}<extra></extra>")
+    x = np.arange(counts.size)
+    bar = dict(type="bar", x=x, y=counts, marker=dict(color=FAKE_COLOR), name="within 3 std",
+               hovertemplate="mode %{x}: %{y} within 3 std<extra></extra>")
+    data = [bar]
+    if nearest_counts is not None:
+        data.append(dict(type="bar", x=x, y=near, marker=dict(color=NEAR_COLOR),
+                         name="at the mode, farther off",
+                         hovertemplate="mode %{x}: %{y} more at it, farther off<extra></extra>"))
     if counts.size <= 16:
-        bar.update(text=counts, textposition="outside", cliponaxis=False)
-    return dict(data=[bar], layout=layout)
+        data[-1].update(text=totals, textposition="outside", cliponaxis=False)
+    return dict(data=data, layout=layout)
+
+
+def event_marks(history: dict, events: list, key: str) -> list[tuple[float, float, str]]:
+    """(iteration, y, kind) of each event (gan_core.metrics.events) on the line of `key` in
+    `history`: its value at the event's iteration (the last one recorded before, if none)."""
+    x, y = (np.asarray(history.get(k, ()), dtype=float).ravel() for k in ("iteration", key))
+    if not x.size or x.size != y.size:
+        return []
+    marks = []
+    for event in events:
+        i = int(np.searchsorted(x, event["iteration"], side="right")) - 1
+        if i >= 0 and np.isfinite(y[i]):
+            marks.append((float(event["iteration"]), float(y[i]), event["kind"]))
+    return marks
+
+
+def with_events(fig: dict, marks: list, *, legend: bool = True) -> dict:
+    """Chart spec `fig` with one marker trace per event kind (EVENT_MARKS) at `marks`
+    [(iteration, y, kind)], in EVENT_MARKS' order: a trace per kind, so a chart that grows by
+    appending points (gan_draw.frames.chart_append) appends events too."""
+    if not fig.get("data") or not marks:
+        return fig
+    by_kind: dict[str, list] = {}
+    for x, y, kind in sorted(marks):
+        by_kind.setdefault(kind, []).append((x, y))
+    for kind, (color, symbol) in EVENT_MARKS.items():
+        if kind not in by_kind:
+            continue
+        xs, ys = (np.array(v, dtype=float) for v in zip(*by_kind[kind]))
+        fig["data"].append(dict(
+            type="scatter", mode="markers", name=f"{EVENT_GLYPHS[kind]} {kind}", x=xs, y=ys,
+            showlegend=legend, meta="event",
+            marker=dict(color=color, symbol=symbol, size=11, line=dict(color=color, width=2)),
+            hovertemplate=f"{kind} at %{{x:,}}<extra></extra>"))
+    return fig
 
 
 main_figure = _figure(main_spec)

@@ -55,7 +55,7 @@ def test_opens_on_the_default_ring_at_iteration_zero(at):
     names = {trace.get("name") for trace in main["data"]}
     assert {"real", "generated"} <= names
     assert "Iteration 0<" in status(at)
-    assert main["layout"]["title"]["text"] == "iteration 0 · nonsaturating"
+    assert main["layout"]["title"]["text"] == "iteration 0 · nonsaturating · off the data"
     assert {"losses", "grads", "modes", "w1"} <= set(charts(at, "live_player"))
 
 
@@ -332,3 +332,38 @@ def test_game_diagnostics_and_the_optimal_d_overlay(at):
     # paused at another moment: computed again for it
     at.button(key="live_step").click().run()
     assert at.session_state.live.spectra.latest.iteration == 61
+
+
+def test_cures_apply_live_and_the_averaged_g_is_drawn_and_measured(at):
+    at.button(key="live_step").click().run()
+    at.number_input(key="cfg_unroll").set_value(2).run()
+    at.text_input(key="cfg_consensus").set_value("0.5").run()
+    at.text_input(key="cfg_ema").set_value("0.9").run()
+    at.radio(key="cfg_updates").set_value("optimistic").run()
+    t = trainer(at)
+    assert not at.exception and t.iteration == 1, "live: the run goes on"
+    assert (t.config.unroll, t.config.consensus, t.config.ema, t.config.updates) == (
+        2, 0.5, 0.9, "optimistic")
+    at.button(key="live_step").click().run()
+    assert trainer(at).iteration == 2 and trainer(at).G_avg is not None
+    assert "averaged" in [d.get("meta") for d in main_figure(at)["data"]]
+    assert "averaged G" in status(at)
+    assert at.query_params["ema"] in (["0.9"], "0.9")
+
+
+def test_packing_restarts_with_a_wider_discriminator(at):
+    at.button(key="live_step").click().run()
+    at.number_input(key="cfg_pack").set_value(2).run()
+    t = trainer(at)
+    assert t.iteration == 0 and t.config.pack == 2 and t.D.net[0].in_features == 4
+
+
+@pytest.mark.parametrize("key,value,message", [
+    ("cfg_consensus", "-1", "- consensus: -1.0 is out of range; allowed [0.0, 100]"),
+    ("cfg_ema", "1", "- ema: 1.0 is out of range; allowed [0.0, 0.999]"),
+    ("cfg_gp_g", "-0.1", "- gp_g: -0.1 is out of range; allowed [0.0, 100]")])
+def test_out_of_range_cures_are_named_and_keep_the_run(at, key, value, message):
+    before = trainer(at).config
+    at.text_input(key=key).set_value(value).run()
+    assert any(message in e.value for e in at.error), [e.value for e in at.error]
+    assert trainer(at).config == before

@@ -384,3 +384,19 @@ def test_a_stacked_member_saves_and_resumes(tmp_path):
     restored.step(2)           # a restored member trains on alone (its own torch optimizer)
     group.step(2)
     assert_close_runs(restored, group.members[1], rtol=1e-4, atol=1e-6, history=False)
+
+
+def test_cure_variants_train_alone_in_lockstep_on_the_same_batches():
+    """Game optimisers the batched pass cannot stack run by their own Trainer; averaging does
+    not change training, so the ema variant's raw G stays with the stacked base's."""
+    from gan_core.config import TrainConfig
+
+    base = TrainConfig(g_width=16, d_width=16, batch_size=32, seed=4)
+    group = Group(base, [{}, {"lr_d": 2e-3}, {"ema": 0.9}, {"unroll": 2},
+                         {"updates": "extragradient"}, {"pack": 2}])
+    assert group.grouping == [[0, 1], [2], [3], [4], [5]]
+    group.step(4)
+    assert [m.iteration for m in group.members] == [4] * 6
+    for a, b in zip(group.members[0].G.parameters(), group.members[2].G.parameters()):
+        assert torch.allclose(a, b, atol=1e-5)
+    assert group.members[2].G_avg is not None

@@ -58,14 +58,22 @@ CASES: dict[str, list[dict]] = {
     "opt_g": [{"opt_g": "sgd", "lr_g": 0.02}, {"opt_g": "rmsprop"}],
     "beta1": [{"beta1": 0.0}],
     "beta2": [{"beta2": 0.9}],
-    "momentum": [{"opt_d": "sgd", "opt_g": "rmsprop", "momentum": 0.5}],
+    "momentum": [{"opt_d": "sgd", "opt_g": "rmsprop", "momentum": 0.5},
+                 {"opt_d": "sgd", "opt_g": "sgd", "momentum": -0.5}],
     "batch_size": [{"batch_size": 16}],
-    "updates": [{"updates": "simultaneous"}, {"updates": "simultaneous", "k": 2, "k_g": 2}],
+    "updates": [{"updates": "simultaneous"}, {"updates": "simultaneous", "k": 2, "k_g": 2},
+                {"updates": "extragradient"}, {"updates": "optimistic", "k": 2}],
+    # the game optimisers and stabilisers (gan_core.game_updates): never stacked
+    "unroll": [{"unroll": 2}],
+    "consensus": [{"consensus": 0.5}],
+    "ema": [{"ema": 0.9}],
+    "pack": [{"pack": 2}],
+    "gp_g": [{"gp_g": 0.3}],
 }
 # Settings the stacked engine never batches (batched.stack_key is None): such a member trains
 # with its own Trainer, still in the Group's lockstep, which its case checks too. Every other
 # field must reach the stacked engine in at least one of its cases.
-NEVER_STACKED = {"spectral_norm"}
+NEVER_STACKED = {"spectral_norm", "unroll", "consensus", "ema", "pack", "gp_g"}
 
 ALL_CASES = [(name, case) for name, cases in CASES.items() for case in cases]
 

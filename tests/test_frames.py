@@ -126,7 +126,7 @@ def test_the_light_figure_draws_the_boundary_as_one_dashed_path(snaps):
     assert set(shapes) == {"contour", "manifold", "real", "fake", "push"}
     assert shapes["contour"]["line"]["dash"] == "dash"
     # the legend keeps an entry per layer, drawing nothing
-    keys = {t["meta"]: t for t in fig["data"] if t["type"] == "scatter"}
+    keys = {t["meta"]: t for t in fig["data"] if t["type"] == "scatter" and t.get("showlegend", True)}
     assert set(keys) == set(shapes) and all(t["x"] == [None] for t in keys.values())
     # every sample is a dot of the path
     assert shapes["real"]["path"].count("M") == len(first.real)
@@ -140,3 +140,98 @@ def test_a_chart_drawn_around_one_point_is_resent_whole_when_it_grows():
                                   "modes_covered": np.array([0.0, 3.0])},
                                  ["modes_covered"], title="Modes covered")
     assert chart_append(grown, one, since=0.0) is None
+
+
+def test_the_light_figure_paints_the_surface_as_a_picture_of_its_cells(snaps):
+    first, *_ = snaps
+    fig = figures.main_spec(first, light=True)
+    assert not any(t["type"] == "heatmap" for t in fig["data"])
+    (image,) = fig["layout"]["images"]
+    x, y = np.asarray(first.grid_x), np.asarray(first.grid_y)
+    dx, dy = x[1] - x[0], y[1] - y[0]
+    # the picture covers the heatmap's cells: centred on the grid points, below the paths
+    assert image["x"] == pytest.approx(x[0] - dx / 2) and image["y"] == pytest.approx(y[-1] + dy / 2)
+    assert image["sizex"] == pytest.approx(len(x) * dx) and image["sizey"] == pytest.approx(len(y) * dy)
+    assert image["layer"] == "below" and image["sizing"] == "stretch"
+    # its colour bar stays, on a trace of no points, with the heatmap's range
+    heatmap = next(t for t in figures.main_spec(first)["data"] if t["type"] == "heatmap")
+    key = next(t for t in fig["data"] if t["meta"] == "surface")
+    assert key["marker"]["showscale"] and key["marker"]["cmin"] == heatmap["zmin"]
+    assert key["marker"]["cmax"] == heatmap["zmax"] and key["showlegend"] is False
+    # drawn once (a paused moment), the figure keeps the heatmap and its hover values
+    still = figures.main_spec(first, light=True, picture=False)
+    assert any(t["type"] == "heatmap" for t in still["data"]) and "images" not in still["layout"]
+
+
+def test_the_surface_picture_has_the_heatmaps_colours_top_row_first():
+    from PIL import Image
+    import base64
+    import io
+    scale = [[0.0, "#000000"], [0.5, "#ff0000"], [1.0, "#ffffff"]]
+    z = np.array([[0.0, 0.25, 2.0],          # the bottom row (lowest y)
+                  [1.0, -5.0, np.nan]])      # the top row
+    url = figures.surface_png(z, 0.0, 1.0, scale)
+    assert url.startswith("data:image/png;base64,")
+    pixels = np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))))
+    assert pixels.shape == (2, 3, 4)
+    top, bottom = pixels[0], pixels[1]
+    assert bottom[0].tolist() == [0, 0, 0, 255]          # zmin: the first stop
+    assert bottom[1].tolist() == [128, 0, 0, 255]        # halfway to the second stop
+    assert bottom[2].tolist() == [255, 255, 255, 255]    # above zmax: clipped to the last
+    assert top[0].tolist() == [255, 255, 255, 255]
+    assert top[1].tolist() == [0, 0, 0, 255]             # below zmin: clipped to the first
+    assert top[2][3] == 0                                # NaN: transparent
+
+
+def test_frames_of_a_playing_run_change_no_trace_only_paths_picture_and_title():
+    """A changed trace (or one that comes or goes) makes the browser's Plotly.react a full
+    replot; a frame of a playing Live run must only change the layout."""
+    from explorer.stream import FrameMaker
+    from explorer.views import LiveView
+    from gan_core.batched import Group
+    group = Group(TrainConfig(g_width=32, d_width=32), [{}])
+    maker = FrameMaker(LiveView())
+    maker.rebase(group)
+    for _ in range(4):               # the boundary may come into view in between: same traces
+        group.step(15)
+        diff = maker.frame(group)["figs"]["main"]
+        assert all(index >= 0 and not attrs for index, attrs in diff["data"]), diff["data"]
+        assert {"shapes", "images", "title"} >= set(diff["layout"])
+
+
+def test_play_that_goes_on_from_a_still_changes_no_trace():
+    """Paused, the figure keeps the heatmap (hover values); Play goes on in the same epoch,
+    whose templates already take the frames' form."""
+    from explorer.stream import FrameMaker
+    from explorer.views import LiveView
+    from gan_core.batched import Group
+    group = Group(TrainConfig(g_width=32, d_width=32), [{}])
+    maker = FrameMaker(LiveView())
+    maker.rebase(group, still=True)
+    first = maker.first["figs"]["main"]
+    assert any(attrs.get("type") == "heatmap" for _, attrs in first["data"])
+    group.step(15)
+    diff = maker.frame(group)["figs"]["main"]
+    assert all(index >= 0 and not attrs for index, attrs in diff["data"]), diff["data"]
+
+
+def test_a_critics_colour_range_moves_in_steps_so_frames_rarely_change_a_trace():
+    from types import SimpleNamespace
+    assert [figures.nice_up(v) for v in (0.7, 1.0, 1.2, 2.6, 4.0, 7.0, 9.0, 0.031)] == \
+        pytest.approx([0.75, 1.0, 1.5, 3.0, 5.0, 7.5, 10.0, 0.05])
+    rng = np.random.default_rng(0)
+    surface = rng.normal(0.0, 1.0, (30, 30))
+
+    def critic(level, scale=0.85):
+        return SimpleNamespace(surface_kind="critic", decision_level=level,
+                               surface=level + scale * surface)
+
+    lo, hi = figures.surface_range(critic(0.31))
+    half = (hi - lo) / 2
+    assert figures.nice_up(half) == pytest.approx(half)            # a step, not any number
+    assert abs((lo + hi) / 2 - 0.31) <= half / 10 + 1e-9            # neutral near the level
+    ends = 0.31 + np.percentile(surface, [2, 98])
+    assert lo <= ends[0] and ends[1] <= hi                          # the values fit
+    # a critic that drifts a little keeps its range: no change for the browser to redraw
+    assert figures.surface_range(critic(0.33, 0.87)) == (lo, hi)
+    assert figures.surface_range(critic(0.31, 3.0)) != (lo, hi)     # a real change shows
