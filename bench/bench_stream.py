@@ -9,13 +9,19 @@ What the browser then draws is bench/bench_browser.py's measure.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import time
 
 from explorer.stream import Stream
+from explorer.state import LiveState
 from explorer.views import GroupView, LiveView
 from gan_core.batched import PRESETS, Group
 from gan_core.config import TrainConfig
 from gan_core.tuning import for_app
+
+
+EVERY = next(f.default for f in dataclasses.fields(LiveState)
+             if f.name == "iters_per_frame")      # Live's default iterations per frame
 
 
 def bare(make_group, seconds: float) -> float:
@@ -57,8 +63,8 @@ def main() -> None:
     for_app()
     base = TrainConfig().resolved()
     cases = {
-        "live (default, 20 it/frame)": (lambda: Group(base, [{}], labels=[""]),
-                                        LiveView(), dict(frame_every=20)),
+        f"live (default, {EVERY} it/frame)": (lambda: Group(base, [{}], labels=[""]),
+                                              LiveView(), dict(frame_every=EVERY)),
         "compare (six objectives)": (lambda: Group(base, PRESETS["objectives"]),
                                      GroupView(), {}),
     }

@@ -19,10 +19,7 @@ MAX_SEED = 2**31 - 2
 
 def scenario_group(name: str, seed: int) -> Group:
     """The scenario's runs, all from `seed` (so they share initial weights and batches)."""
-    scenario = scenarios.get(name)
-    base = scenario.base.replace(seed=seed)
-    variants = scenario.variants or (("", {}),)
-    return Group(base, [dict(o) for _, o in variants], labels=[label for label, _ in variants])
+    return scenarios.group(scenarios.get(name), seed)
 
 
 def view_of(name: str, present: bool) -> GroupView:

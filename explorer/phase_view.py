@@ -22,7 +22,7 @@ from gan_core.sweep import FIELD_NAMES, SUMMARY_METRICS, SweepSpec, document, ma
 from gan_core.sweep_backends import LocalBackend, run_sweep
 from gan_draw.phase import cell_text, phase_figure
 
-from . import links
+from . import dirac_view, links
 
 STATE = "phase_run"
 WORKERS: int | None = None      # local backend processes (None: one per core; 0: in-process)
@@ -145,6 +145,11 @@ def page() -> None:
     st.caption("Where does training converge, collapse or diverge? Every cell is a full run "
                "with the cell's two settings; same-shaped runs train together in batched "
                "passes on this machine's cores.")
+    st.page_link(st.Page(dirac_view.page, title="Dirac-GAN", url_path="dirac"),
+                 icon=":material/cyclone:",
+                 label="For the Dirac-GAN and the bilinear game, the diagrams over (h, γ) and "
+                       "(lr ratio, k) come in closed form from the spectral radius, with the "
+                       "stability boundary drawn: on the Dirac-GAN page")
     spec, problem = controls()
     run: PhaseRun | None = st.session_state.get(STATE)
     c1, c2, _ = st.columns([1, 1, 4])

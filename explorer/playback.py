@@ -8,10 +8,13 @@ one-shot trigger that could be lost in a race with the player's reruns, a value 
 """
 from __future__ import annotations
 
+import html
+
 import streamlit as st
 
 from gan_core.config import ConfigError
 from gan_core.settings import describe, parse_overrides
+from gan_draw import figures
 
 from . import state
 from .player import Playback
@@ -100,8 +103,27 @@ def timeline(pb: Playback, fork_state=None, label: str | None = None, after_fork
                               options, key=key,
                               help="Drag back to replay the run; back at the end for now.")
     pb.replay = None if choice == now else points[labels.index(choice)]
+    if text := events_text(group):
+        st.caption(text, unsafe_allow_html=True)
     if pb.replay is not None:
         fork_controls(pb, pb.replay, fork_state, after_fork)
+
+
+def events_text(group, last: int = 6) -> str:
+    """The runs' events (where the verdict changed, where a collapsed G hopped: the charts'
+    markers) as one line per run, the `last` few of each, for under the timeline."""
+    lines = []
+    for label, member in zip(group.labels, group.members):
+        found = member.events()
+        if not found:
+            continue
+        shown = ", ".join(
+            f"<span style='color:{figures.EVENT_MARKS[e['kind']][0]}'>"
+            f"{figures.EVENT_GLYPHS[e['kind']]}</span> {e['kind']} at {e['iteration']:,}"
+            for e in found[-last:])
+        more = f"{len(found) - last} earlier, " if len(found) > last else ""
+        lines.append(f"{html.escape(label) + ': ' if label else ''}{more}{shown}")
+    return ("Events: " + "<br>".join(lines)) if lines else ""
 
 
 def fork_controls(pb: Playback, iteration: int, fork_state, after_fork=None) -> None:

@@ -17,8 +17,6 @@ from gan_draw import figures
 from . import diagnostics
 from .diagnostics import OPTIMAL_D
 
-# Badges: what is wrong with a run, as its status line or panel title says it.
-COLLAPSE_GRACE = 500   # an untrained G covers no mode yet: that is not "collapse"
 PRESENT_HEIGHT = 820   # the projector layout's figure height until the browser says its room
 PRESENT_FONT = 22      # px: every text of a projected figure (readable from the back row)
 # The panels' key (their legends would repeat it six times): colours as in gan_draw.figures.
@@ -26,19 +24,32 @@ PANEL_KEY = (f"<span style='color:{figures.REAL_COLOR}'>●</span> real "
              f"<span style='color:{figures.FAKE_COLOR}'>●</span> generated "
              f"<span style='color:{figures.PUSH_COLOR}'>━</span> G push "
              f"<span style='color:{figures.CONTOUR_COLOR}'>╌</span> decision boundary")
-BADGE_COLOR = "#c62828"
+# The event markers of the charts (gan_draw.figures.EVENT_MARKS), as a key.
+EVENT_KEY = " ".join(f"<span style='color:{color}'>{figures.EVENT_GLYPHS[kind]}</span> {kind}"
+                     for kind, (color, _) in figures.EVENT_MARKS.items())
+# Badges: the verdict of the samples a frame shows (gan_core.metrics), in its colour.
+BADGE_STYLES = {"converged": "background:#d9f0d3;color:#1b5e20",
+                "partial": "background:#eeeeee;color:#333333",
+                "off the data": "background:#ffe0b2;color:#8a4b00",
+                "mode collapse": "background:#e7d4e8;color:#4a1258",
+                "diverged": "background:#ffcdd2;color:#8e0000"}
 COMPARE_METRICS = {"modes_covered": ("modes covered", True), "high_quality": ("high quality", True),
                    "reverse_kl": ("reverse KL", False), "w1": ("w1", False)}
 
 
 def badge(snap) -> str:
-    """What is wrong with a run at this snapshot: diverged, or collapsed (not before
-    COLLAPSE_GRACE iterations: an untrained G covers no mode yet); "" when nothing is."""
-    if snap.status:
-        return snap.status
-    if snap.metrics.get("collapsed") and snap.iteration >= COLLAPSE_GRACE:
-        return "mode collapse"
-    return ""
+    """The badge of a run at this snapshot: its status when it stopped ("diverged at
+    iteration N"), else its verdict; "" when it has none (data without modes)."""
+    return snap.status or snap.verdict or ""
+
+
+def badge_html(snap, suffix: str = "") -> str:
+    """The badge as a coloured label (empty when there is none)."""
+    text = badge(snap)
+    if not text:
+        return ""
+    style = BADGE_STYLES.get(snap.verdict or "", "")
+    return (f"<span class='gx-badge' style='{style}'>{html.escape(text + suffix)}</span>")
 
 
 def replay_marker(fig: dict, iteration: int | None) -> dict:
@@ -94,8 +105,10 @@ class LiveView:
             return {"main": main}
         out = {"main": figures.main_spec(snap, layers, height=600, light=True,
                                          picture=not still, extra_traces=extra)}
-        if slow and snap.mode_counts is not None:
-            out["bar"] = figures.mode_bar_spec(snap.mode_counts)
+        if snap.mode_counts is not None:     # every frame: it agrees with the status line
+            out["bar"] = figures.mode_bar_spec(
+                snap.mode_counts, nearest_counts=snap.metrics.get("nearest_counts"),
+                verdict=snap.verdict)
         if slow and self.diagnostics and self.tracker is not None:
             if snap.iteration == group.members[0].iteration:
                 self.tracker.update(group.members[0], fresh)
@@ -122,12 +135,9 @@ class LiveView:
         if gap:
             parts.append(f"D vs optimal D*{gap.replace(' · gap', ': gap')}")
         parts.append(f"D updates {member.d_updates:,} · G updates {member.g_updates:,}")
-        problem = badge(snap)
-        if snap.status:
-            parts.append(f"<span class='gx-badge gx-bad'>{html.escape(problem)} — Reset to "
-                         "start again</span>")
-        elif problem:
-            parts.append(f"<span class='gx-badge gx-warn'>{html.escape(problem)}</span>")
+        label = badge_html(snap, " — Reset to start again" if snap.status else "")
+        if label:
+            parts.append(label)
         return {"status": " · ".join(parts)}
 
     def charts(self, group, replay: int | None) -> dict:
@@ -142,8 +152,9 @@ class LiveView:
                                           title="Gradient norms", log_y=True),
         }
         if member.data.is_mixture:
-            charts["modes"] = figures.history_spec(metrics, ["modes_covered"],
-                                                   title="Modes covered")
+            charts["modes"] = figures.with_events(
+                figures.history_spec(metrics, ["modes_covered"], title="Modes covered"),
+                figures.event_marks(metrics, member.events(), "modes_covered"))
             charts["w1"] = figures.history_spec(metrics, ["high_quality", "reverse_kl", "w1"],
                                                 title="High-quality fraction, reverse KL, w1")
         else:
@@ -207,7 +218,10 @@ class GroupView:
         for i, (label, snap, (zmin, zmax)) in enumerate(zip(group.labels, snaps, ranges)):
             title = (f"{html.escape(label)} · " if label else "") + f"it {snap.iteration:,}"
             if problem := badge(snap):
-                title += f" · <span style='color:{BADGE_COLOR}'>{html.escape(problem)}</span>"
+                color = figures.VERDICT_COLORS.get(snap.verdict, figures.STATUS_COLOR)
+                if color == figures.VERDICT_COLORS["partial"]:
+                    color = figures.EVENT_MARKS["partial"][0]   # readable on white
+                title += f" · <span style='color:{color}'>{html.escape(problem)}</span>"
             panel = figures.main_spec(
                 snap, self.layers, title=title, height=self.panel_height(len(snaps)), zmin=zmin,
                 zmax=zmax, show_colorbar=False, push_scale=push_scale, light=True,
@@ -233,7 +247,8 @@ class GroupView:
             status += "<br>" + " · ".join(averaged)
         if self.present:
             return {"status": status}
-        return {"status": status, "table": metric_table_html(group)}
+        return {"status": status + f"<br><span class='gx-key'>chart markers: {EVENT_KEY}</span>",
+                "table": metric_table_html(group, snaps)}
 
     def charts(self, group, replay: int | None) -> dict:
         if self.present:
@@ -245,6 +260,9 @@ class GroupView:
         charts = {f"chart_{key}": figures.compare_histories_spec(metric_histories, key,
                                                                  title=title)
                   for key, (title, _) in COMPARE_METRICS.items()}
+        marks = [mark for h, member in zip(metric_histories.values(), group.members)
+                 for mark in figures.event_marks(h, member.events(), "modes_covered")]
+        figures.with_events(charts["chart_modes_covered"], marks, legend=False)
         for key in ("d_loss", "g_loss") + tuple(k for k in self.extra_charts
                                                 if k not in ("d_loss", "g_loss")):
             source = metric_histories if key in COMPARE_METRICS else histories
@@ -293,9 +311,10 @@ def shared_ranges(snaps) -> list[tuple[float | None, float | None]]:
     return [(None, None) if s.surface_kind == "probability" else ranges[s.loss] for s in snaps]
 
 
-def metric_rows(group) -> list[tuple[str, list[str], str]]:
+def metric_rows(group, snaps=None) -> list[tuple[str, list[str], str]]:
     """(label, [formatted metric per COMPARE_METRICS column, the best starred], status) per
-    variant, from each variant's latest recorded figures."""
+    variant, from each variant's latest recorded figures; the status is the badge of its
+    snapshot in `snaps` (what its panel shows) when given."""
     values = np.array([[member.metric_history.last().get(name, np.nan) for name in COMPARE_METRICS]
                        for member in group.members], dtype=float).reshape(len(group.members), -1)
     shown = [[] for _ in group.members]
@@ -307,14 +326,15 @@ def metric_rows(group) -> list[tuple[str, list[str], str]]:
         for i, v in enumerate(column):
             shown[i].append("—" if not np.isfinite(v) else
                             f"{v:.3g}" + (" ★" if np.isfinite(best) and v == best else ""))
-    return [(label, cells, member.status or "ok")
-            for label, cells, member in zip(group.labels, shown, group.members)]
+    badges = ([badge(snap) or "ok" for snap in snaps] if snaps is not None
+              else [member.status or "ok" for member in group.members])
+    return list(zip(group.labels, shown, badges))
 
 
-def metric_table_html(group) -> str:
+def metric_table_html(group, snaps=None) -> str:
     head = "".join(f"<th>{html.escape(title)}</th>" for title, _ in COMPARE_METRICS.values())
     rows = "".join(
         f"<tr><td>{html.escape(label)}</td>" + "".join(f"<td>{c}</td>" for c in cells)
         + f"<td>{html.escape(status)}</td></tr>"
-        for label, cells, status in metric_rows(group))
+        for label, cells, status in metric_rows(group, snaps))
     return f"<table><tr><th></th>{head}<th>status</th></tr>{rows}</table>"

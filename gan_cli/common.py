@@ -136,10 +136,16 @@ def print_json(value) -> None:
 
 def run_result(trainer, steps: int, steps_per_s: float) -> dict:
     """The JSON of one run: the public contract of `train --json` (and of each compare variant).
-    With generator averaging (ema > 0) also "metrics_averaged", those of the averaged G."""
+
+    `verdict` is the final one (gan_core.metrics, on the final metrics' 2,500 samples; null for
+    data without modes), `events` where it changed and where a collapsed G hopped, at the
+    recorded moments; metrics.collapsed stays, as verdict == "mode collapse". With generator
+    averaging (ema > 0) also "metrics_averaged", those of the averaged G."""
+    metrics = trainer.final_metrics()
     result = {"config": trainer.config.to_dict(), "dataset": trainer.data.describe(),
               "steps": steps, "iterations": trainer.iteration, "status": trainer.status,
-              "metrics": trainer.final_metrics(), "steps_per_s": round(steps_per_s, 1),
+              "verdict": metrics["verdict"], "events": trainer.events(),
+              "metrics": metrics, "steps_per_s": round(steps_per_s, 1),
               "last": trainer.history.last()}
     if trainer.G_avg is not None:
         result["metrics_averaged"] = trainer.final_metrics(averaged=True)

@@ -96,7 +96,7 @@ def table(result: dict) -> str:
              f"(seed {base['seed']}): {result['iterations']} iterations at "
              f"{result['steps_per_s']:,.0f} it/s; trained together: {units}", ""]
     width = max(len("variant"), *(len(v["label"]) for v in result["variants"])) + 3
-    head = f"{'':3}{'variant':{width}}{'modes':>8}{'HQ %':>8}{'rev KL':>9}{'w1':>9}  status"
+    head = f"{'':3}{'variant':{width}}{'modes':>8}{'HQ %':>8}{'rev KL':>9}{'w1':>9}  verdict"
     lines.append(head)
     lines.append("-" * len(head))
     for i, v in enumerate(result["variants"], start=1):
@@ -107,7 +107,7 @@ def table(result: dict) -> str:
             kl = "-" if m["reverse_kl"] is None else f"{m['reverse_kl']:.3f}"
         else:
             modes = hq = kl = "-"
-        status = v["status"] or ("collapsed" if m.get("collapsed") else "ok")
+        status = v["status"] or v.get("verdict") or "ok"
         w1 = "-" if m.get("w1") is None else f"{m['w1']:.4f}"
         lines.append(f"{i:<3}{v['label']:{width}}{modes:>8}{hq:>8}{kl:>9}{w1:>9}  {status}")
     return "\n".join(lines)

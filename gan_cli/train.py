@@ -47,10 +47,15 @@ def summary(result: dict) -> str:
              f"at {result['steps_per_s']:,.0f} it/s (seed {c['seed']})"]
     if result["status"]:
         lines.append(f"  STOPPED: {result['status']}")
+    if result.get("verdict"):
+        lines.append(f"  verdict         {result['verdict']}")
     if m.get("modes_covered") is not None:
-        lines.append(f"  modes covered   {m['modes_covered']} / {m['n_modes']}"
-                     f"{'   (collapsed)' if m['collapsed'] else ''}")
+        lines.append(f"  modes covered   {m['modes_covered']} / {m['n_modes']}")
         lines.append(f"  high quality    {100 * m['high_quality']:.1f} %")
         lines.append(f"  reverse KL      {m['reverse_kl']:.4f}")
     lines.append(f"  w1              {m['w1']:.4f}")
+    if result.get("events"):
+        shown = ", ".join(f"{e['kind']} at {e['iteration']:,}" for e in result["events"][-8:])
+        more = len(result["events"]) - 8
+        lines.append(f"  events          {'... ' if more > 0 else ''}{shown}")
     return "\n".join(lines)

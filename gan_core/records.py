@@ -184,8 +184,17 @@ def _restore(trainer, header: dict, arrays: dict, state: dict) -> None:
         capacity, stride = arrays[f"{name}.meta"]
         setattr(trainer, name, History.from_state({
             "columns": old.columns[1:], "capacity": capacity, "stride": stride,
-            "rows": arrays[f"{name}.rows"]}))
+            "rows": _padded(arrays[f"{name}.rows"], len(old.columns))}))
     trainer.records = [_snapshot(meta, i, arrays) for i, meta in enumerate(header["snapshots"])]
+
+
+def _padded(rows: np.ndarray, width: int) -> np.ndarray:
+    """History rows of a record saved before its columns grew (e.g. the metric history's
+    verdict and dominant mode), with NaN in the columns it did not have."""
+    rows = np.asarray(rows, dtype=float)
+    if rows.ndim == 2 and rows.shape[1] < width:
+        rows = np.pad(rows, ((0, 0), (0, width - rows.shape[1])), constant_values=np.nan)
+    return rows
 
 
 def _snapshot(meta: dict, i: int, arrays: dict) -> Snapshot:

@@ -4,7 +4,8 @@ A scenario is pure data: a base TrainConfig, optional side-by-side variants (lab
 in the settings language, gan_core.settings: "k=5, lr_d=1e-3"),
 how many iterations the phenomenon needs, and what students should watch and why. Every run of
 a scenario starts from the base config's seed, so variants share initial weights and batches and
-only the overridden settings differ. tests/test_scenarios.py checks each phenomenon, measured.
+only the overridden settings differ. Every claim of its watch line and explanation is measured
+in tests/scenario_claims.py (tests/test_scenarios.py asserts them).
 
 All ring scenarios use the 8-Gaussian ring with std 0.05 (the PacGAN default is 0.01): modes
 stay visibly separate (spacing 0.77) while a sample within 3 std (0.15) of a center already
@@ -38,6 +39,8 @@ class Scenario:
     base: TrainConfig
     variants: tuple[tuple[str, dict], ...]   # (label, overrides); () for a single run
     steps: int           # how long the demo should run to show the phenomenon
+    charts: tuple[str, ...] = ()   # history columns its watch line names, charted beside the
+                                   # page's usual ones (e.g. "g_grad_norm")
 
     def __post_init__(self):
         # overrides may be written in the settings language ("k=5, lr_d=1e-3"): read as dicts
@@ -50,6 +53,12 @@ class Scenario:
         if self.steps < 1:
             raise ValueError(f"scenario {self.name!r}: steps must be >= 1")
         configs(self)            # every override must make a valid TrainConfig
+        from .training import HISTORY_COLUMNS, METRIC_COLUMNS
+
+        unknown = set(self.charts) - set(HISTORY_COLUMNS) - set(METRIC_COLUMNS)
+        if unknown:
+            raise ValueError(f"scenario {self.name!r}: no history column {sorted(unknown)}; "
+                             f"charts come from {HISTORY_COLUMNS + METRIC_COLUMNS}")
 
     def __hash__(self):          # the overrides are dicts: hash by the (unique) name
         return hash(self.name)
@@ -60,6 +69,18 @@ def configs(scenario: Scenario) -> list[tuple[str, TrainConfig]]:
     if not scenario.variants:
         return [("", scenario.base)]
     return [(label, scenario.base.replace(**overrides)) for label, overrides in scenario.variants]
+
+
+def group(scenario: Scenario, seed: int | None = None, record_every: int = 100):
+    """The scenario's runs as the Lecture page plays them: one batched Group (float32), every
+    run from `seed` (the scenario's own by default), so they share initial weights and
+    batches. The scenario tests train exactly this."""
+    from .batched import Group
+
+    base = scenario.base if seed is None else scenario.base.replace(seed=seed)
+    variants = scenario.variants or (("", {}),)
+    return Group(base, [dict(o) for _, o in variants], labels=[label for label, _ in variants],
+                 record_every=record_every)
 
 
 def get(name: str) -> Scenario:
@@ -90,7 +111,7 @@ _ALL = (
                "right: the same fast generator, with k = 5, covers all 8 modes."),
         base=TrainConfig(**RING, loss="nonsaturating", lr_g=5e-3, lr_d=1e-3, k=1, seed=0),
         variants=(("collapsing", "k=1"), ("fixed", "k=5")),
-        steps=1000,
+        steps=600,
     ),
     Scenario(
         name="saturation",
@@ -102,14 +123,18 @@ _ALL = (
             "(2014) therefore proposed the non-saturating loss -log D(G(z)), which has the same "
             "fixed point but a strong gradient exactly when G is losing. D gets k = 2 steps per "
             "G step to become confident quickly. G uses plain SGD on purpose: Adam divides each "
-            "step by the gradient's running scale and would hide the vanishing gradient."
+            "step by the gradient's running scale and would hide the vanishing gradient; the "
+            "price is that the non-saturating G, which does learn, crowds onto a mode or two "
+            "of the ring (mode collapse, see *mode-collapse*) instead of spreading."
         ),
         watch=("Left (minimax): the samples barely move and G's gradient norm collapses "
-               "towards 0; right (non-saturating): the samples travel to the ring."),
-        base=TrainConfig(**RING, opt_g="sgd", lr_g=0.01, lr_d=1e-3, k=2, seed=0),
+               "towards 0 (G grad norm chart); right (non-saturating): the samples travel to "
+               "the ring, where plain SGD crowds them onto a mode or two."),
+        base=TrainConfig(**RING, opt_g="sgd", lr_g=2e-3, lr_d=1e-3, k=2, seed=0),
         variants=(("saturating (minimax)", "loss=minimax"),
                   ("non-saturating", "loss=nonsaturating")),
-        steps=600,
+        steps=300,
+        charts=("g_grad_norm", "d_fake"),
     ),
     Scenario(
         name="k-steps",
@@ -120,15 +145,17 @@ _ALL = (
             "k = 1, D never catches up: G collapses onto one mode and hops (see "
             "*mode-collapse*), and D's output stays near 1/2 on real and fake alike. With "
             "k = 5, D stays close to its best response and G spreads over all 8 modes. With "
-            "k = 25, D dominates: it separates real from fake far more confidently, its "
-            "gradients push G's samples unevenly, so some modes get much more mass than "
-            "others, and every iteration costs about 4x more updates than with k = 5."
+            "k = 15, D dominates: it separates real from fake far more confidently, its "
+            "gradients push G's samples unevenly, so some modes get more mass than others "
+            "(a higher reverse KL), and every iteration costs 3x the updates of k = 5."
         ),
-        watch=("Compare D's surface and the mode histogram: k=1 collapses and hops, k=5 "
-               "covers the ring evenly, k=25 has a much more confident D and uneven modes."),
+        watch=("Compare D's output on real and fake (the D real and D fake charts) and the "
+               "modes: k=1 collapses and hops, k=5 covers the ring evenly, k=15 has a much "
+               "more confident D and less even modes."),
         base=TrainConfig(**RING, loss="nonsaturating", lr_g=5e-3, lr_d=1e-3, seed=0),
-        variants=(("k=1", "k=1"), ("k=5", "k=5"), ("k=25", "k=25")),
-        steps=400,
+        variants=(("k=1", "k=1"), ("k=5", "k=5"), ("k=15", "k=15")),
+        steps=300,
+        charts=("d_real", "d_fake"),
     ),
     Scenario(
         name="learning-rates",
@@ -136,21 +163,22 @@ _ALL = (
         explanation=(
             "Gradient play on a two-player game is not gradient descent on one loss: with "
             "large steps the players overshoot each other and the game oscillates instead of "
-            "settling. At lr = 1e-2 for both players the samples keep jumping about and modes "
-            "are dropped and picked up again. Equal, moderate rates (1e-3) work, but slowly: "
-            "with this seed G collapses and hops for over 1,000 iterations before it spreads "
-            "out (with other seeds it may spread much sooner). The two time-scale update rule "
-            "(Heusel et al. 2017) gives D the larger rate (here 4x, as in SAGAN and BigGAN), so "
-            "D tracks its best response and G follows a reliable signal: all 8 modes, "
-            "quickly, and stable."
+            "settling. At lr = 1e-2 for both players the samples keep jumping about. Equal, "
+            "moderate rates (1e-3) work, but slowly: G first "
+            "collapses onto a mode or two and hops, for a few hundred iterations at most "
+            "seeds, before it spreads out. The two time-scale update rule (Heusel et al. 2017) "
+            "gives D the larger rate (here 4x, as in SAGAN and BigGAN), so D tracks its best "
+            "response and G follows a reliable signal: all 8 modes, quickly, and it keeps "
+            "(nearly) all of them."
         ),
-        watch=("Too high: the samples keep jumping and modes come and go; balanced: a long "
-               "collapsed phase; TTUR: all 8 modes within ~100 iterations, and they stay."),
+        watch=("Too high: the samples keep jumping about; balanced: a collapsed phase first, "
+               "all 8 modes much later; TTUR: all 8 modes within ~100 iterations, and (nearly) "
+               "all of them kept."),
         base=TrainConfig(**RING, loss="nonsaturating", seed=0),
         variants=(("too high", "lr_d=1e-2, lr_g=1e-2"),
                   ("balanced", "lr_d=1e-3, lr_g=1e-3"),
                   ("TTUR", "lr_d=4e-3, lr_g=1e-3")),
-        steps=1500,
+        steps=800,
     ),
     Scenario(
         name="wgan-clipping-vs-gp",
@@ -165,8 +193,9 @@ _ALL = (
             "method differs. Look at the critic surface: almost flat with clipping, a clear "
             "landscape with the penalty, which fits the ring better."
         ),
-        watch=("Clipping: a nearly flat critic (values ~0.01), G drifting and dropping modes; "
-               "gradient penalty: a shaped critic and all 8 modes."),
+        watch=("Clipping: a nearly flat critic (values ~0.01), G drifting without ever "
+               "settling on the ring (off the data); gradient penalty: a shaped critic and "
+               "all 8 modes."),
         base=TrainConfig(**RING, k=5, beta2=0.9, seed=0),
         variants=(("weight clipping", "loss=wgan, clip=0.01"),
                   ("gradient penalty", "loss=wgan-gp, gp_weight=0.1")),
@@ -180,15 +209,16 @@ _ALL = (
             "near the equilibrium the players circle around it instead of settling (try the "
             "Dirac-GAN page). Their R1 penalty, gamma/2 times the squared gradient of D on "
             "*real* data, damps that rotation: D may not build steep slopes on the data, so "
-            "the game settles at D = 1/2 with the generator on the data. Both "
-            "runs use the same too-high learning rates (1e-2 for both players, see "
-            "*learning-rates*); only R1 (gamma = 10) differs."
+            "the game settles at D = 1/2 with the generator on the data. Both runs use the "
+            "same too-high learning rates (1e-2 for both players, see *learning-rates*); only "
+            "R1 (gamma = 1) differs."
         ),
-        watch=("Without R1 the samples and losses keep oscillating and modes come and go; with "
-               "R1 all 8 modes settle and D's surface flattens to 1/2 around the data."),
+        watch=("Without R1 the samples and D's loss keep oscillating and the modes stay "
+               "uneven; with R1 all 8 modes settle and D flattens to 1/2 around the data."),
         base=TrainConfig(**RING, loss="nonsaturating", lr_d=1e-2, lr_g=1e-2, seed=0),
-        variants=(("no R1", "r1=0"), ("R1, gamma = 10", "r1=10")),
+        variants=(("no R1", "r1=0"), ("R1, gamma = 1", "r1=1")),
         steps=800,
+        charts=("d_real", "d_fake"),
     ),
     # ------------------------------------------------------------------ the cures
     Scenario(

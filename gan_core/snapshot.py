@@ -35,6 +35,18 @@ class Snapshot:
     metrics_avg: dict = field(default_factory=dict)   # the averaged G's metrics, if any
 
     @property
+    def verdict(self) -> str | None:
+        """The verdict of the samples this moment shows (gan_core.metrics; "diverged" once the
+        run stopped on NaN/inf); None for data without modes. Snapshots recorded before
+        verdicts existed are judged from their metrics."""
+        if self.status:
+            return "diverged"
+        if "verdict" in self.metrics:
+            return self.metrics["verdict"]
+        from .metrics import verdict
+        return verdict(self.metrics)
+
+    @property
     def decision_level(self) -> float:
         """The surface value where D cannot tell real from fake: halfway between its targets
         (probability and LSGAN 0.5, hinge 0). A Wasserstein critic has no targets (adding a

@@ -25,6 +25,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from .config import ConfigError, TrainConfig
+from .metrics import VERDICTS, verdict
 from .strict_json import strict
 
 FORMAT_VERSION = 1
@@ -32,7 +33,6 @@ CONFIRM_RUNS = 10_000          # more runs than this need confirming (--yes)
 MAX_RUNS = 1_000_000           # never: the spec itself would not fit in memory comfortably
 MAX_SEEDS = 1_000
 DEFAULT_CHUNK = 8              # batched.MAX_VARIANTS: the most runs one Group trains at once
-VERDICTS = ("converged", "partial", "off the data", "mode collapse", "diverged")  # best first
 SUMMARY_METRICS = ("modes_covered", "high_quality", "reverse_kl", "w1")
 FIELD_NAMES = tuple(f.name for f in fields(TrainConfig))
 
@@ -184,27 +184,9 @@ def _label(values: dict) -> str:
 
 # ---------------------------------------------------------------------- verdicts
 def run_verdict(metrics: dict, status: str) -> str | None:
-    """One word for how a run ended (VERDICTS), None when the data has no modes to judge by.
-
-    Built on today's metrics: mode collapse is the `collapsed` flag (fewer than half the modes
-    covered); converged needs every mode covered, high quality >= 80 % and reverse KL <= 0.1;
-    off the data is high quality < 50 %; partial is the rest. Keep this the one place that
-    decides, so a richer verdict from gan_core.metrics can replace it.
-    """
-    w1 = metrics.get("w1")
-    if status or (w1 is not None and not math.isfinite(w1)):
-        return "diverged"
-    if metrics.get("collapsed") is None:
-        return None
-    if metrics["collapsed"]:
-        return "mode collapse"
-    kl = metrics.get("reverse_kl")
-    if (metrics["modes_covered"] == metrics["n_modes"] and metrics["high_quality"] >= 0.8
-            and kl is not None and kl <= 0.1):
-        return "converged"
-    if metrics["high_quality"] < 0.5:
-        return "off the data"
-    return "partial"
+    """One word for how a run ended (VERDICTS), None when the data has no modes to judge by:
+    gan_core.metrics.verdict, the same verdict as every badge, the CLI and exports."""
+    return verdict(metrics, status)
 
 
 # ---------------------------------------------------------------------- training a chunk

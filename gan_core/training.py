@@ -26,12 +26,13 @@ from . import objectives as obj
 from .config import TrainConfig
 from .distributions import make_distribution
 from .history import History
-from .metrics import evaluate
+from .metrics import evaluate, history_events, verdict, verdict_code
 from .models import build_models, latent_grid, sample_latent
 from .snapshot import Snapshot
 
 HISTORY_COLUMNS = ("d_loss", "g_loss", "d_grad_norm", "g_grad_norm", "d_real", "d_fake")
-METRIC_COLUMNS = ("modes_covered", "high_quality", "reverse_kl", "w1")
+METRIC_COLUMNS = ("modes_covered", "high_quality", "reverse_kl", "w1",
+                  "verdict", "dominant_mode")   # verdict: metrics.verdict_code, for events
 VIEW_SAMPLES = 1000      # fixed latent batch drawn in every snapshot
 SNAPSHOT_W1_SAMPLES = 250  # exact OT costs ~O(n^3): small in snapshots, 1,000 in final metrics
 STREAMS = ("rng_data", "rng_latent", "rng_noise")
@@ -478,8 +479,22 @@ class Trainer:
         """The literature's evaluation: 2,500 fresh samples, exact w1 on 1,000 of them (of the
         averaged G with `averaged`)."""
         real = self.data.sample(n, torch.Generator().manual_seed(self.config.seed + 6))
-        return evaluate(self.generate(n, averaged=averaged), real.numpy().astype(np.float64),
-                        self.data, w1_samples=w1_samples)
+        return self._judged(evaluate(self.generate(n, averaged=averaged),
+                                     real.numpy().astype(np.float64), self.data,
+                                     w1_samples=w1_samples))
+
+    def _judged(self, metrics: dict) -> dict:
+        """`metrics` with the verdict of this run: "diverged" once it stopped on NaN/inf,
+        however finite its last good samples are."""
+        metrics["verdict"] = verdict(metrics, self.status)
+        if metrics.get("collapsed") is not None:
+            metrics["collapsed"] = metrics["verdict"] == "mode collapse"
+        return metrics
+
+    def events(self) -> list[dict]:
+        """Where the verdict changed and a collapsed G hopped, at the recorded moments (see
+        metrics.events), ending with "diverged" where a run stopped on NaN/inf."""
+        return history_events(self.metric_history.as_arrays(), self.status, self.iteration)
 
     @locked
     def snapshot(self, grid: int = 60, n_samples: int = VIEW_SAMPLES, manifold: int = 21,
@@ -501,8 +516,8 @@ class Trainer:
         real = self.view_real[:n_samples].numpy()
         xs, ys, surface = self._surface(grid)
         fake = fake_t.numpy()
-        metrics = evaluate(fake.astype(np.float64), real.astype(np.float64), self.data,
-                           w1_samples=w1_samples)
+        metrics = self._judged(evaluate(fake.astype(np.float64), real.astype(np.float64),
+                                        self.data, w1_samples=w1_samples))
         counts = metrics.pop("mode_counts", None)
         fake_avg, metrics_avg = None, {}
         if self.G_avg is not None:
@@ -549,9 +564,10 @@ class Trainer:
     def _record(self, grid: int) -> None:
         """Keep a coarse snapshot for replay and a row of metrics; thin out when over budget."""
         snap = self.snapshot(grid=grid, n_samples=500, manifold=11)
-        self.metric_history.append(self.iteration, {
-            k: (np.nan if snap.metrics.get(k) is None else float(snap.metrics[k]))
-            for k in METRIC_COLUMNS})
+        row = {k: (np.nan if snap.metrics.get(k) is None else float(snap.metrics[k]))
+               for k in METRIC_COLUMNS if k != "verdict"}
+        row["verdict"] = verdict_code(snap.metrics.get("verdict"))
+        self.metric_history.append(self.iteration, row)
         self.records.append(snap)
         self.checkpoints.append(self.state())
         if len(self.records) > self.max_records:

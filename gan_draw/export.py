@@ -64,8 +64,8 @@ def _check(snapshots) -> list:
 
 
 def frame_title(snap: "Snapshot") -> str:
-    """The same title as figures.main_figure: "iteration 1,200 · nonsaturating"."""
-    return f"iteration {snap.iteration:,}" + (f" · {snap.loss}" if snap.loss else "")
+    """The same title as figures.main_figure: "iteration 1,200 · nonsaturating · partial"."""
+    return figures.frame_title(snap)
 
 
 # ============================================================== HTML animation (plotly frames)

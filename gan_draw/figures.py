@@ -47,6 +47,17 @@ FONT = dict(family="Arial, Helvetica, sans-serif", size=15, color="#222222")
 SURFACE_TITLES = {"probability": "D(x) = P(real)", "critic": "critic D(x)",
                   "score": "D(x) score"}
 
+# Verdicts (gan_core.metrics): one colour each (badges, phase diagram cells), and the marker
+# of each event kind on the history charts (the verdict a run changed to, or a hop).
+VERDICT_COLORS = {"converged": "#1b7837", "partial": "#a6dba0", "off the data": "#f1a340",
+                  "mode collapse": "#762a83", "diverged": "#c62828", None: "#bdbdbd"}
+EVENT_MARKS = {"converged": ("#1b7837", "triangle-up"), "partial": ("#4d9221", "triangle-up-open"),
+               "off the data": ("#e08214", "diamond"), "mode collapse": ("#762a83", "triangle-down"),
+               "mode hopping": ("#9970ab", "circle-open"), "diverged": ("#c62828", "x")}
+EVENT_GLYPHS = {"converged": "▲", "partial": "△", "off the data": "◆", "mode collapse": "▼",
+                "mode hopping": "○", "diverged": "✕"}
+NEAR_COLOR = "#c2a5cf"          # samples at a mode but beyond 3 std of it (mode bars)
+
 SVG_MAX_POINTS = 1500      # above this a sample cloud is drawn with WebGL (Scattergl)
 MAX_ARROWS = 300
 ARROW_FRACTION = 0.08      # longest push arrow, as a fraction of the view width
@@ -72,6 +83,13 @@ def _figure(build_spec):
 
 
 # ------------------------------------------------------------------ main figure
+def frame_title(snap: "Snapshot") -> str:
+    """A moment's title: "iteration 1,200 · nonsaturating · mode collapse" (the verdict of the
+    samples it shows, gan_core.metrics)."""
+    return (f"iteration {snap.iteration:,}" + (f" · {snap.loss}" if snap.loss else "")
+            + (f" · {snap.verdict}" if snap.verdict else ""))
+
+
 def main_spec(snap: "Snapshot", layers=LAYERS, *, title: str | None = None, height: int = 560,
               zmin=None, zmax=None, show_colorbar=True, font_size: int | None = None,
               push_scale: float | None = None, light: bool = False,
@@ -121,7 +139,7 @@ def main_spec(snap: "Snapshot", layers=LAYERS, *, title: str | None = None, heig
         data.append(_points_trace(fake_avg, "averaged", "averaged G", AVERAGED_COLOR))
 
     if title is None:
-        title = f"iteration {snap.iteration:,}" + (f" · {snap.loss}" if snap.loss else "")
+        title = frame_title(snap)
     # Everything is centred, because the equal-aspect plot shrinks its domain to the middle of
     # whatever width it gets: the title, the colour bar as a key, the plot, and the legend at
     # the bottom, where extra rows on a narrow screen grow the margin instead of overlapping.
@@ -578,24 +596,75 @@ def compare_histories_spec(histories: dict, key: str, *, title: str, height=240)
     return fig
 
 
-def mode_bar_spec(mode_counts, *, height=220) -> dict:
-    """High-quality fakes per mode: collapse shows as empty bars, hopping as moving bars."""
+def mode_bar_spec(mode_counts, *, height=220, nearest_counts=None, verdict=None) -> dict:
+    """High-quality fakes per mode: collapse shows as empty bars, hopping as moving bars.
+
+    With `nearest_counts` (the samples that sit at each mode, gan_core.metrics) the samples at
+    a mode but beyond 3 std of it are stacked on top in a lighter colour, so a generator
+    crowded near a few modes shows as tall bars even before its samples are good ones; with
+    `verdict` the title ends with it (the same verdict as the page's badge)."""
     if mode_counts is None:
         return _message(_chart_layout("samples per mode", height),
                         "this dataset has no separate modes")
     counts = np.asarray(mode_counts).ravel()
     covered = int(np.count_nonzero(counts))
     title = f"samples per mode · {covered} of {counts.size} covered"
-    layout = _chart_layout(title, height, bargap=0.15, showlegend=False)
+    if verdict:
+        title += f" · {verdict}"
+    layout = _chart_layout(title, height, bargap=0.15, showlegend=False, barmode="stack")
     layout["xaxis"].update(title=dict(text="mode", font=dict(size=13)), showgrid=False,
                            dtick=1 if counts.size <= 16 else None)
-    top = float(counts.max()) if counts.size else 0.0
+    near = (np.zeros_like(counts) if nearest_counts is None
+            else np.clip(np.asarray(nearest_counts).ravel() - counts, 0, None))
+    totals = counts + near
+    top = float(totals.max()) if totals.size else 0.0
     layout["yaxis"].update(range=[0, 1.18 * top if top > 0 else 1])   # room for the labels
-    bar = dict(type="bar", x=np.arange(counts.size), y=counts, marker=dict(color=FAKE_COLOR),
-               hovertemplate="mode %{x}: %{y}<extra></extra>")
+    x = np.arange(counts.size)
+    bar = dict(type="bar", x=x, y=counts, marker=dict(color=FAKE_COLOR), name="within 3 std",
+               hovertemplate="mode %{x}: %{y} within 3 std<extra></extra>")
+    data = [bar]
+    if nearest_counts is not None:
+        data.append(dict(type="bar", x=x, y=near, marker=dict(color=NEAR_COLOR),
+                         name="at the mode, farther off",
+                         hovertemplate="mode %{x}: %{y} more at it, farther off<extra></extra>"))
     if counts.size <= 16:
-        bar.update(text=counts, textposition="outside", cliponaxis=False)
-    return dict(data=[bar], layout=layout)
+        data[-1].update(text=totals, textposition="outside", cliponaxis=False)
+    return dict(data=data, layout=layout)
+
+
+def event_marks(history: dict, events: list, key: str) -> list[tuple[float, float, str]]:
+    """(iteration, y, kind) of each event (gan_core.metrics.events) on the line of `key` in
+    `history`: its value at the event's iteration (the last one recorded before, if none)."""
+    x, y = (np.asarray(history.get(k, ()), dtype=float).ravel() for k in ("iteration", key))
+    if not x.size or x.size != y.size:
+        return []
+    marks = []
+    for event in events:
+        i = int(np.searchsorted(x, event["iteration"], side="right")) - 1
+        if i >= 0 and np.isfinite(y[i]):
+            marks.append((float(event["iteration"]), float(y[i]), event["kind"]))
+    return marks
+
+
+def with_events(fig: dict, marks: list, *, legend: bool = True) -> dict:
+    """Chart spec `fig` with one marker trace per event kind (EVENT_MARKS) at `marks`
+    [(iteration, y, kind)], in EVENT_MARKS' order: a trace per kind, so a chart that grows by
+    appending points (gan_draw.frames.chart_append) appends events too."""
+    if not fig.get("data") or not marks:
+        return fig
+    by_kind: dict[str, list] = {}
+    for x, y, kind in sorted(marks):
+        by_kind.setdefault(kind, []).append((x, y))
+    for kind, (color, symbol) in EVENT_MARKS.items():
+        if kind not in by_kind:
+            continue
+        xs, ys = (np.array(v, dtype=float) for v in zip(*by_kind[kind]))
+        fig["data"].append(dict(
+            type="scatter", mode="markers", name=f"{EVENT_GLYPHS[kind]} {kind}", x=xs, y=ys,
+            showlegend=legend, meta="event",
+            marker=dict(color=color, symbol=symbol, size=11, line=dict(color=color, width=2)),
+            hovertemplate=f"{kind} at %{{x:,}}<extra></extra>"))
+    return fig
 
 
 main_figure = _figure(main_spec)

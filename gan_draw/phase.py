@@ -10,10 +10,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from .figures import _AXIS, _BASE_LAYOUT
-
-VERDICT_COLORS = {"converged": "#1b7837", "partial": "#a6dba0", "off the data": "#f1a340",
-                  "mode collapse": "#762a83", "diverged": "#c62828", None: "#bdbdbd"}
+from .figures import _AXIS, _BASE_LAYOUT, VERDICT_COLORS
 PENDING_COLOR = "#eeeeee"
 METRIC_COLORSCALE = "Viridis"
 LOWER_IS_BETTER = {"w1", "reverse_kl"}

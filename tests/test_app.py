@@ -55,7 +55,7 @@ def test_opens_on_the_default_ring_at_iteration_zero(at):
     names = {trace.get("name") for trace in main["data"]}
     assert {"real", "generated"} <= names
     assert "Iteration 0<" in status(at)
-    assert main["layout"]["title"]["text"] == "iteration 0 · nonsaturating"
+    assert main["layout"]["title"]["text"] == "iteration 0 · nonsaturating · off the data"
     assert {"losses", "grads", "modes", "w1"} <= set(charts(at, "live_player"))
 
 

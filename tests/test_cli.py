@@ -14,6 +14,7 @@ import pytest
 from gan_cli import common
 from gan_cli import main as cli
 from gan_core.config import DEFAULT_STD, TrainConfig
+from gan_core.metrics import HOPPING, VERDICTS
 from gan_core.records import load_run
 from gan_core.training import Trainer
 from tests.cli_helpers import run_main
@@ -153,7 +154,12 @@ def test_train_json_contract(json_run):
     assert 0.0 <= m["high_quality"] <= 1.0
     assert m["w1"] > 0
     assert isinstance(m["collapsed"], bool)
-    assert m["collapsed"] == (m["modes_covered"] < 4)
+    assert data["verdict"] in VERDICTS and data["verdict"] == m["verdict"]
+    assert m["collapsed"] == (data["verdict"] == "mode collapse")   # kept for old scripts
+    assert isinstance(data["events"], list)
+    for event in data["events"]:
+        assert isinstance(event["iteration"], int) and 0 < event["iteration"] <= 30
+        assert event["kind"] in VERDICTS + (HOPPING,)
     assert m["reverse_kl"] is None or m["reverse_kl"] >= 0
     assert data["steps_per_s"] > 0
 
@@ -236,6 +242,7 @@ def test_summary_reports_a_diverged_run(capsys, quick_w1):
                               "sgd", "--opt-g", "sgd", "--lr-d", "10", "--lr-g", "10", *FAST)
     assert code == 0, err
     assert "STOPPED: diverged at iteration" in out
+    assert "verdict         diverged" in out
 
 
 def test_json_of_a_diverged_run_is_strict(capsys, quick_w1):
@@ -246,6 +253,8 @@ def test_json_of_a_diverged_run_is_strict(capsys, quick_w1):
     data = strict_json(out)
     assert data["status"].startswith("diverged at iteration")
     assert data["iterations"] < 50
+    assert data["verdict"] == "diverged" and data["metrics"]["collapsed"] is False
+    assert data["events"][-1] == {"iteration": data["iterations"], "kind": "diverged"}
 
 
 # ---------------------------------------------------------------------------- errors

@@ -18,8 +18,8 @@ from tests.cli_helpers import run_main
 
 ROOT = Path(__file__).resolve().parents[1]
 FAST = ["--g-width", "16", "--d-width", "16", "--batch-size", "64"]
-TRAIN_FIELDS = {"config", "dataset", "steps", "iterations", "status", "metrics", "steps_per_s",
-                "last"}
+TRAIN_FIELDS = {"config", "dataset", "steps", "iterations", "status", "verdict", "events",
+                "metrics", "steps_per_s", "last"}
 pytestmark = pytest.mark.filterwarnings("ignore:grad and param do not obey")
 
 

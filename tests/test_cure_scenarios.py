@@ -11,9 +11,30 @@ import pytest
 
 from gan_core import scenarios
 from gan_core.config import TrainConfig
+from gan_core.metrics import nearest_center
 from gan_core.training import Trainer
 
-from .test_scenarios import QUIET, runs, top2, window
+QUIET = 10**9           # record_every: no recording while training
+
+
+def runs(name: str, seed: int | None = None) -> dict[str, TrainConfig]:
+    """{label: config} of a scenario, optionally with another seed."""
+    out = dict(scenarios.configs(scenarios.get(name)))
+    return out if seed is None else {k: c.replace(seed=seed) for k, c in out.items()}
+
+
+def window(trainer: Trainer, column: str, start: int, stop: int) -> np.ndarray:
+    """A training-history column over iterations start < i <= stop."""
+    h = trainer.history.as_arrays()
+    it = h["iteration"]
+    return h[column][(it > start) & (it <= stop)]
+
+
+def top2(samples: np.ndarray, centers: np.ndarray) -> float:
+    """Share of the samples on their two most popular modes: 0.25 when spread evenly over 8."""
+    idx, _ = nearest_center(samples, centers)
+    shares = np.bincount(idx, minlength=len(centers)) / len(idx)
+    return float(np.sort(shares)[-2:].sum())
 
 SEEDS = range(5)
 POINT = np.array([1.0, 0.5])        # the 2D Dirac-GAN's data point (scenarios.POINT)

@@ -127,3 +127,11 @@ def test_phase_figure_puts_cells_in_product_order():
     assert list(fig.layout.xaxis.ticktext) == ["0.001", "0.003"]
     assert list(fig.layout.yaxis.ticktext) == ["1", "2", "5"]
     assert "1 of 6 runs done" in fig.layout.title.text
+
+
+def test_the_page_points_to_the_closed_form_diagrams_of_the_dirac_page():
+    at = phase_app()
+    assert not at.exception
+    (link,) = [e for e in at.main if getattr(e, "proto", None) is not None
+               and type(e.proto).__name__ == "PageLink"]
+    assert "Dirac-GAN page" in link.proto.label and link.proto.page.endswith("dirac")

@@ -85,7 +85,7 @@ def test_axes():
 
 
 def test_scenarios_are_written_in_the_language():
-    assert scenarios.get("k-steps").variants[2] == ("k=25", {"k": 25})
+    assert scenarios.get("k-steps").variants[2] == ("k=15", {"k": 15})
     assert describe({"lr_d": 4e-3, "spectral_norm": True}) == "lr_d=0.004, spectral_norm=true"
     assert parse_overrides(describe({"lr_d": 4e-3, "k": 5})) == {"lr_d": 4e-3, "k": 5}
     assert TrainConfig().replace(**parse_overrides("loss=hinge, r1=1")).r1 == 1.0

@@ -5,10 +5,14 @@ from __future__ import annotations
 import re
 import time
 
+from gan_core import scenarios
+
 from .conftest import (ARTIFACTS, no_exception, player_iteration, player_status, playback,
                        start_sampler, stop_sampler, wait_for, wait_idle)
 
 MIN_FPS = 3.0
+# long enough (in seconds) that the 10 s of sampling below sees it playing throughout
+SCENARIO = "wgan-clipping-vs-gp"
 
 
 def test_scenario_link_loads_plays_and_stops(browser, app_server):
@@ -16,13 +20,14 @@ def test_scenario_link_loads_plays_and_stops(browser, app_server):
     page = context.new_page()
     page.set_default_timeout(60_000)
     try:
-        page.goto(f"{app_server}/lecture?scenario=saturation")
+        steps = scenarios.get(SCENARIO).steps
+        page.goto(f"{app_server}/lecture?scenario={SCENARIO}")
         wait_for(lambda: page.locator(".gx-player .gx-status").count(), 60, "the player")
         wait_idle(page)
-        assert "Saturating" in page.locator("[data-testid='stMarkdownContainer'] h4").first \
-            .inner_text()
-        wait_for(lambda: re.search(r"Iteration 0 of 600 · 2 runs", player_status(page)), 30,
-                 "the scenario's status line")
+        assert scenarios.get(SCENARIO).title in page.locator(
+            "[data-testid='stMarkdownContainer'] h4").first.inner_text()
+        wait_for(lambda: re.search(rf"Iteration 0 of {steps:,} · 2 runs", player_status(page)),
+                 30, "the scenario's status line")
         start_sampler(page)
         playback(page, "lecture", "Play").click()
         time.sleep(10)
@@ -30,9 +35,9 @@ def test_scenario_link_loads_plays_and_stops(browser, app_server):
         print(f"Lecture: {seen['fps']:.1f} frames/s, {seen['iterations_per_s']:.0f} it/s per "
               f"run, blank {seen['blank']} of {seen['ticks']}")
         assert seen["blank"] == 0 and seen["fps"] >= MIN_FPS, seen
-        wait_for(lambda: player_iteration(page) == 600, 120, "the scenario to reach its end")
+        wait_for(lambda: player_iteration(page) == steps, 120, "the scenario to reach its end")
         wait_idle(page)
-        assert "scenario=saturation" in page.url
+        assert f"scenario={SCENARIO}" in page.url
         no_exception(page)
         page.screenshot(path=str(ARTIFACTS / "lecture.png"), full_page=True)
     finally:
