@@ -268,3 +268,30 @@ def test_cli_refuses_an_out_of_range_unroll_before_training(capsys):
     assert main(["train", "--unroll", "25", "--steps", "5"]) == 2
     err = capsys.readouterr().err
     assert err.strip() == "error: unroll: 25 is out of range; allowed [0, 20]"
+
+
+def test_compare_lines_and_links_carry_every_cure():
+    from gan_core.settings import parse_overrides
+    from explorer.links import config_from_query, query_from_config
+
+    line = "unroll=5, updates=extragradient, consensus=0.5, momentum=-0.5, ema=0.99, pack=2, gp_g=0.1"
+    overrides = parse_overrides(line)
+    assert overrides == {"unroll": 5, "updates": "extragradient", "consensus": 0.5,
+                         "momentum": -0.5, "ema": 0.99, "pack": 2, "gp_g": 0.1}
+    config = TrainConfig(opt_d="sgd", opt_g="sgd", **overrides)
+    back, notes = config_from_query(query_from_config(config))
+    assert back == config.resolved() and not notes
+
+
+def test_a_run_record_keeps_the_average_and_the_optimistic_memory(tmp_path):
+    from gan_core.records import load_run, save_run
+
+    t = Trainer(TrainConfig(ema=0.9, updates="optimistic", **TINY), record_every=2)
+    t.step(4)
+    loaded = load_run(save_run(t, tmp_path / "run.zip"))
+    assert loaded.records[-1].fake_avg is not None and loaded.records[-1].metrics_avg
+    t.step(2)
+    loaded.step(2)
+    for a, b in zip(list(t.G_avg.parameters()) + list(t.G.parameters()),
+                    list(loaded.G_avg.parameters()) + list(loaded.G.parameters())):
+        assert torch.equal(a, b)
