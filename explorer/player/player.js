@@ -22,6 +22,8 @@ const CHART_MAX_POINTS = 1500;  // a series longer than this keeps every other p
 const SPARSE_POINTS = 40;       // gan_draw.figures.SPARSE_POINTS: up to this, points are marked
 const ACK_RETRY_MS = 1500;
 const ACK_EVERY_MS = 200;       // progress reports while playing, at most one in flight
+const QUIET_MS = 800;            // no report this long after the user works another control
+const INPUT_EVENTS = ["pointerdown", "keydown", "input", "change"];
 const PLOT_CONFIG = { displayModeBar: false, responsive: false, showTips: false };
 
 let plotlyPromise = null;
@@ -90,6 +92,14 @@ class Player {
       this.queue = [];
     };
     document.addEventListener("click", this.onClick, true);
+    // While the user works a control elsewhere on the page, the player sends no report: each
+    // report reruns the player's fragment, and a widget change that meets such a rerun can be
+    // lost by Streamlit (a dataset switched while playing came back with blank fields).
+    this.quietUntil = 0;
+    this.onInput = (event) => {
+      if (!this.root.contains(event.target)) this.quietUntil = performance.now() + QUIET_MS;
+    };
+    for (const type of INPUT_EVENTS) document.addEventListener(type, this.onInput, true);
   }
 
   room() {
@@ -106,6 +116,10 @@ class Player {
     if (data.epoch !== this.epoch) {
       if (!data.static) { this.ack(true); return; }      // ask for this epoch's templates
       this.setup(data.static, data.epoch);
+      // playing, tell the server this epoch's templates arrived (it then sends frames alone).
+      // A still needs no answer: a rerun of the player's fragment for nothing could meet a
+      // widget change the user makes at that moment, and Streamlit can lose that change.
+      if (data.mode === "play") this.ack(true);
     }
     this.mode = data.mode;
     this.prefix = data.prefix;
@@ -136,7 +150,6 @@ class Player {
       this.charts[id] = { fig, pending: null };
     }
     this.staticPending = true;
-    this.ack(true);                 // tell the server this epoch's templates arrived
   }
 
   build(blocks, key) {
@@ -197,7 +210,9 @@ class Player {
     const lowWater = Math.max(2, Math.ceil(this.rate(now) * QUEUE_SECONDS * 0.6));
     const due = this.queue.length <= lowWater
       || (now - this.lastAck >= ACK_EVERY_MS && this.drawnSeq !== this.ackedDrawn);
-    if (due && (!this.inflight || now - this.inflight > ACK_RETRY_MS)) this.ack(false);
+    if (due && now >= this.quietUntil && (!this.inflight || now - this.inflight > ACK_RETRY_MS)) {
+      this.ack(false);
+    }
     requestAnimationFrame(() => this.tick());
   }
 
@@ -205,6 +220,7 @@ class Player {
     this.running = false;
     this.resizer.disconnect();
     document.removeEventListener("click", this.onClick, true);
+    for (const type of INPUT_EVENTS) document.removeEventListener(type, this.onInput, true);
   }
 
   rate(now) {

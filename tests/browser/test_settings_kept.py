@@ -58,7 +58,8 @@ def shows(page, key: str, expected: str, timeout: float = 20) -> bool:
         if value(page, key) == expected:
             return True
         time.sleep(0.2)
-    raise AssertionError(f"{key} shows {value(page, key)!r}, not {expected!r}")
+    raise AssertionError(f"{key} shows {value(page, key)!r}, not {expected!r}; the page is at "
+                         f"{page.url} and says: {errors(page)!r}")
 
 
 def choose(page, key: str, option: str) -> None:
