@@ -119,7 +119,9 @@ class Player {
       // playing, tell the server this epoch's templates arrived (it then sends frames alone).
       // A still needs no answer: a rerun of the player's fragment for nothing could meet a
       // widget change the user makes at that moment, and Streamlit can lose that change.
-      if (data.mode === "play") this.ack(true);
+      // (A still reports only the room it has, when the server does not know it yet: the
+      // projector layout sizes its figures to it.)
+      if (data.mode === "play" || Math.abs(this.room() - this.sentRoom) > 40) this.ack(true);
     }
     this.mode = data.mode;
     this.prefix = data.prefix;
