@@ -32,7 +32,6 @@ class Run:
     iterations: np.ndarray
     records: list            # metrics dict of each record (500 view samples), in order
     fake: list               # each record's generated view samples
-    fake_avg: list           # ... and the averaged G's (None without generator averaging)
     history: dict            # training history arrays (d_loss, g_grad_norm, d_real, ...)
     final: dict              # final_metrics: 2,500 fresh samples
     events: list
@@ -79,7 +78,6 @@ def _run(member) -> Run:
     recs = member.records
     return Run(iterations=np.array([r.iteration for r in recs]),
                records=[r.metrics for r in recs], fake=[r.fake for r in recs],
-               fake_avg=[r.fake_avg for r in recs],
                history=member.history.as_arrays(), final=member.final_metrics(w1_samples=500),
                events=member.events(), critic_grad=float(grad.norm(dim=1).mean()),
                surface_spread=float(np.subtract(*np.percentile(surface, [95, 5]))),
@@ -309,71 +307,9 @@ def _r1():
             ("R1: D -> 1/2 on real and fake alike", half)]
 
 
-POINT = np.array([1.0, 0.5])      # the 2D Dirac-GAN's data point (scenarios.POINT)
-
-
-def _away(fake) -> float:
-    """How far the generated samples' mean is from the data point (inf when not finite)."""
-    d = float(np.linalg.norm(np.asarray(fake, dtype=float).mean(0) - POINT))
-    return d if np.isfinite(d) else float("inf")
-
-
-def _unrolled():
-    def plain(r):
-        f = r["plain GAN"].final
-        return f["modes_covered"] <= 2, fmt("plain modes", f["modes_covered"])
-
-    def spreads(r):
-        u = r["unrolled, 5 steps"]
-        at100, f = u.series("modes_covered", 100)[0], u.final
-        return at100 >= 7 and f["modes_covered"] >= 7, fmt("modes at 100", at100, "end",
-                                                           f["modes_covered"])
-
-    return [("plain GAN: the samples stay on one or two modes", plain),
-            ("unrolled, 5 steps: all 8 modes (7+) within ~100 iterations, and they stay",
-             spreads)]
-
-
-def _spiral(cure: str):
-    def leaves(r):
-        d = _away(r["simultaneous"].fake[-1])
-        return d > 1.0, fmt("simultaneous away", d)
-
-    def settles(r):
-        d = _away(r[cure].fake[-1])
-        return d < 0.05, fmt(f"{cure} away", d)
-
-    return [("simultaneous: the samples circle the point, then fly off the plot", leaves),
-            (f"{cure}: the samples settle on the point", settles)]
-
-
-def _negative_momentum():
-    def calmer(r):
-        n = int(r["no momentum"].iterations.max())
-        a, b = (float(np.mean(r[k].moves(n // 2))) for k in ("no momentum", "momentum -0.5"))
-        return b < a, fmt("moves 2nd half", a, "vs", b)
-
-    return [("momentum -0.5: the samples jitter less than without momentum", calmer)]
-
-
-def _averaging():
-    def still(r):
-        run = next(iter(r.values()))
-        n = int(run.iterations.max())
-        keep = [i for i, it in enumerate(run.iterations) if it >= n // 2]
-        raw = float(np.mean([_away(run.fake[i]) for i in keep]))
-        avg = float(np.mean([_away(run.fake_avg[i]) for i in keep]))
-        return avg < raw / 2, fmt("mean distance 2nd half, raw", raw, "averaged", avg)
-
-    return [("the averaged G stays on the point while the trained G swings", still)]
-
-
 CLAIMS = {"mode-collapse": _mode_collapse(), "saturation": _saturation(),
           "k-steps": _k_steps(), "learning-rates": _learning_rates(),
-          "wgan-clipping-vs-gp": _wgan(), "r1-regularisation": _r1(),
-          "unrolled-gan": _unrolled(), "extragradient": _spiral("extragradient"),
-          "consensus": _spiral("consensus, gamma = 0.5"),
-          "negative-momentum": _negative_momentum(), "generator-averaging": _averaging()}
+          "wgan-clipping-vs-gp": _wgan(), "r1-regularisation": _r1()}
 
 
 def check(name: str, runs: dict) -> list[tuple[str, bool, str]]:
