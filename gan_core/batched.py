@@ -21,7 +21,8 @@ import threading
 from .config import LIVE_FIELDS, LOSSES, ConfigError, TrainConfig
 from .settings import describe
 from .stacked import Stack
-from .training import Trainer, locked
+from .locking import locked
+from .training import Trainer
 
 MAX_VARIANTS = 8
 

@@ -139,10 +139,10 @@ def diverged_status(iteration: int) -> str:
     return f"diverged at iteration {iteration + 1}"
 
 
-@torch.no_grad()
 def clip_critic(config: TrainConfig, weights: Sequence[torch.Tensor]) -> None:
     """WGAN (Arjovsky et al. 2017): every weight of the critic clipped to [-c, c] after its
     update."""
     if config.loss == "wgan":
-        for w in weights:
-            w.clamp_(-config.clip, config.clip)
+        with torch.no_grad():
+            for w in weights:
+                w.clamp_(-config.clip, config.clip)

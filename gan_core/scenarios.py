@@ -214,7 +214,8 @@ _ALL = (
             "R1 (gamma = 1) differs."
         ),
         watch=("Without R1 the samples and D's loss keep oscillating and the modes stay "
-               "uneven; with R1 all 8 modes settle and D flattens to 1/2 around the data."),
+               "uneven; with R1 all 8 modes are kept (at most a brief dip to 7) and D "
+               "flattens to 1/2 around the data."),
         base=TrainConfig(**RING, loss="nonsaturating", lr_d=1e-2, lr_g=1e-2, seed=0),
         variants=(("no R1", "r1=0"), ("R1, gamma = 1", "r1=1")),
         steps=800,

@@ -58,6 +58,7 @@ class Stack:
         self.data_streams = self._share("rng_data", lambda c: tuple(
             [getattr(c, f) for f in DATA_FIELDS] + [c.resolved_std]))
         self.latent_streams = self._share("rng_latent", lambda c: (c.latent, c.latent_dim))
+        self.noise_rngs = [m.stream("rng_noise") for m in members]     # never shared
         self.gp_rows = [i for i, c in enumerate(self.configs) if c.loss == "wgan-gp"]
         self.sigmoid = torch.tensor([c.uses_sigmoid for c in self.configs]).view(-1, 1, 1)
 
@@ -108,15 +109,12 @@ class Stack:
             self.configs[row], self.batch_size, gen))
 
     # ------------------------------------------------------------------ objectives
-    def _noise_rngs(self) -> list[torch.Generator]:
-        return [m.stream("rng_noise") for m in self.members]
-
     def _d_objective(self, real: torch.Tensor, fake: torch.Tensor):
         """Per-row D losses (K,) with regularisers (engine.d_losses), and the raw scores.
         WGAN-GP differentiates each wgan-gp row's own D (its parameters are views of its row),
         so only those rows pay for the double backward; `_fold_penalty_grads` moves its weight
         gradients into the flat gradient."""
-        losses, r, f = engine.d_losses(self.configs, self.D, real, fake, self._noise_rngs(),
+        losses, r, f = engine.d_losses(self.configs, self.D, real, fake, self.noise_rngs,
                                        lambda i: self.members[i].D)
         return torch.stack(losses), r, f
 
@@ -128,7 +126,7 @@ class Stack:
                     p.grad = None
 
     def _g_objective(self, fake: torch.Tensor) -> torch.Tensor:
-        return torch.stack(engine.g_losses(self.configs, self.D, fake, self._noise_rngs()))
+        return torch.stack(engine.g_losses(self.configs, self.D, fake, self.noise_rngs))
 
     def _mean_output(self, scores: torch.Tensor) -> torch.Tensor:
         scores = scores.detach()

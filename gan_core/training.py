@@ -13,7 +13,6 @@ and the end of an iteration (`complete_iteration`, `diverge`).
 from __future__ import annotations
 
 import copy
-import functools
 import threading
 
 import numpy as np
@@ -22,31 +21,20 @@ from torch import nn
 
 from . import engine
 from . import game_updates as gu
-from . import objectives as obj
 from .config import TrainConfig
 from .distributions import make_distribution
+from .game_steps import GameSteps
 from .history import History
-from .metrics import evaluate, history_events, verdict, verdict_code
-from .models import build_models, latent_grid, sample_latent
+from .locking import locked
+from .looking import VIEW_SAMPLES, Looking
+from .metrics import verdict_code
+from .models import build_models, sample_latent
 from .snapshot import Snapshot
 
 HISTORY_COLUMNS = ("d_loss", "g_loss", "d_grad_norm", "g_grad_norm", "d_real", "d_fake")
 METRIC_COLUMNS = ("modes_covered", "high_quality", "reverse_kl", "w1",
                   "verdict", "dominant_mode")   # verdict: metrics.verdict_code, for events
-VIEW_SAMPLES = 1000      # fixed latent batch drawn in every snapshot
-SNAPSHOT_W1_SAMPLES = 250  # exact OT costs ~O(n^3): small in snapshots, 1,000 in final metrics
 STREAMS = ("rng_data", "rng_latent", "rng_noise")
-
-
-def locked(method):
-    """Run `method` holding its object's `_lock`. A Streamlit session can have two script runs
-    at once (a widget change starts a new run while the previous one is still inside step());
-    both must never use one model at a time: autograd errors, lost or hidden iterations."""
-    @functools.wraps(method)
-    def wrapper(self, *args, **kwargs):
-        with self._lock:
-            return method(self, *args, **kwargs)
-    return wrapper
 
 
 def _cloned(tree):
@@ -74,7 +62,11 @@ def make_optimizer(name: str, params, lr: float, config: TrainConfig) -> torch.o
     return opt
 
 
-class Trainer:
+class Trainer(GameSteps, Looking):
+    """One run: its models, optimizers, streams, history and replay records; how it trains
+    (gan_core.engine's contract; the game methods' steps from GameSteps) and, from Looking,
+    what it shows."""
+
     def __init__(self, config: TrainConfig, record_every: int = 100, max_records: int = 120):
         self._lock = threading.RLock()     # see `locked`
         self.config = config
@@ -273,119 +265,6 @@ class Trainer:
             D = self._unrolled_d(real, fake)
         return engine.g_losses([self.config], D, fake, [self.rng_noise])[0]
 
-    def _unrolled_d(self, real: torch.Tensor, fake: torch.Tensor):
-        """D after config.unroll steps of its own optimiser on this batch (fake still attached
-        to G, so G's gradient flows through the steps), as a function of points."""
-        names = [name for name, _ in self.D.named_parameters()]
-        rule, state = gu.optimizer_rule(self.opt_d)
-
-        def as_function(params):
-            weights = dict(zip(names, params))
-            return lambda x: torch.func.functional_call(self.D, weights, (x,))
-
-        def loss_at(params):
-            return self._d_objective(real, fake, D=as_function(params))[0]
-
-        params = gu.lookahead(list(self.D.parameters()), loss_at, self.config.unroll, rule, state)
-        return as_function(params)
-
-    def _stabilised(self) -> bool:
-        """True when a game stabiliser needs both players' losses at one batch."""
-        cfg = self.config
-        return bool(cfg.unroll or cfg.consensus or cfg.gp_g)
-
-    def _game_losses(self, need_g: bool = True) -> tuple:
-        """Both players' losses at one fresh batch, with the game stabilisers added:
-        (d_total, g_total, d_loss, g_loss, r, f). The fake batch stays attached to G, so each
-        player's gradient of the penalties sees the other player's dependence."""
-        cfg = self.config
-        real, fake = self._real_batch(), self._fake_batch()
-        d_loss, r, f = self._d_objective(real, fake)
-        d_params, g_params = list(self.D.parameters()), list(self.G.parameters())
-        d_total = d_loss
-        g_loss = g_total = None
-        if need_g or cfg.consensus:
-            g_loss = self._g_objective(fake, real)
-            g_total = g_loss
-        if cfg.consensus:
-            reg = gu.consensus_penalty([(d_loss, d_params), (g_loss, g_params)], cfg.consensus)
-            d_total, g_total = d_total + reg, g_total + reg
-        if cfg.gp_g and g_total is not None:
-            g_total = g_total + gu.gradient_norm_penalty(d_loss, d_params, cfg.gp_g)
-        return d_total, g_total, d_loss, g_loss, r, f
-
-    def _set_grads(self, model: nn.Module, loss: torch.Tensor) -> None:
-        params = list(model.parameters())
-        grads = torch.autograd.grad(loss, params, retain_graph=True, allow_unused=True)
-        for p, g in zip(params, grads):
-            p.grad = torch.zeros_like(p) if g is None else g
-
-    def _stabilised_update(self, player: str) -> dict | None:
-        """One update of `player` ("d" or "g") with unroll / consensus / gp_g active."""
-        d_total, g_total, d_loss, g_loss, r, f = self._game_losses(need_g=player == "g")
-        model, opt, total = ((self.D, self.opt_d, d_total) if player == "d"
-                             else (self.G, self.opt_g, g_total))
-        self._set_grads(model, total)
-        norm = self._apply(opt, model, total)
-        if norm is None:
-            return None
-        if player == "g":
-            return {"g_loss": g_loss.item(), "g_grad_norm": norm}
-        self._clip_critic()
-        return {"d_loss": d_loss.item(), "d_grad_norm": norm, "d_real": self._mean_output(r),
-                "d_fake": self._mean_output(f)}
-
-    def _joint_grads(self) -> dict | None:
-        """Both players' gradients at one fresh batch, set as .grad (stats), or None after a
-        non-finite value (the run is then stopped by _apply)."""
-        if self._stabilised():
-            d_total, g_total, d_loss, g_loss, r, f = self._game_losses()
-        else:
-            real, fake = self._real_batch(), self._fake_batch()
-            d_loss, r, f = self._d_objective(real, fake.detach())
-            g_loss = self._g_objective(fake)
-            d_total, g_total = d_loss, g_loss
-        self._set_grads(self.D, d_total)
-        self._set_grads(self.G, g_total)
-        d_norm = self._apply(self.opt_d, self.D, d_total, step=False)
-        g_norm = self._apply(self.opt_g, self.G, g_total, step=False)
-        if d_norm is None or g_norm is None:
-            return None
-        return {"d_loss": d_loss.item(), "d_grad_norm": d_norm, "d_real": self._mean_output(r),
-                "d_fake": self._mean_output(f), "g_loss": g_loss.item(), "g_grad_norm": g_norm}
-
-    def _step_both(self) -> None:
-        self.opt_d.step()
-        self.opt_g.step()
-        self._clip_critic()
-
-    def _extragradient_update(self) -> dict | None:
-        """Gidel et al. 2019: both players extrapolate, then step from where they were with
-        the gradients of the extrapolated point (each gradient on a fresh batch)."""
-        params = list(self.D.parameters()) + list(self.G.parameters())
-        stats: dict = {}
-
-        def grads_at():
-            found = self._joint_grads()
-            stats.update(found or {})       # the stats of the gradients actually applied
-            return found
-
-        ok = gu.extragradient(params, grads_at, lambda _: self._step_both())
-        return stats if ok else None
-
-    def _optimistic_update(self) -> dict | None:
-        """Daskalakis et al. 2018: both players step by 2·u_t − u_(t−1)."""
-        stats = self._joint_grads()
-        if stats is None:
-            return None
-        before = {name: gu.copy_of(m.parameters()) for name, m in (("d", self.D), ("g", self.G))}
-        self._step_both()
-        for name, model in (("d", self.D), ("g", self.G)):
-            self.previous_steps[name] = gu.optimistic_step(
-                before[name], list(model.parameters()), self.previous_steps.get(name))
-        self._clip_critic()
-        return stats
-
     def _d_update(self) -> dict | None:
         if self.config.consensus:
             return self._stabilised_update("d")
@@ -460,106 +339,6 @@ class Trainer:
         """Mean of what D shows: P(real) for sigmoid losses, the raw score otherwise."""
         scores = scores.detach()
         return (torch.sigmoid(scores) if self.config.uses_sigmoid else scores).mean().item()
-
-    # ------------------------------------------------------------------ looking at the game
-    @locked
-    def generate(self, n: int, seed: int | None = None, averaged: bool = False) -> np.ndarray:
-        """n generated samples from a latent batch of its own seed (default: the run's + 5);
-        `averaged`: from the averaged G (generator averaging must be on)."""
-        G = self.G_avg if averaged else self.G
-        if G is None:
-            raise ValueError("averaged: generator averaging is off (ema = 0)")
-        rng = torch.Generator().manual_seed(self.config.seed + 5 if seed is None else seed)
-        with torch.inference_mode():
-            return G(sample_latent(self.config, n, rng)).numpy().astype(np.float64)
-
-    @locked
-    def final_metrics(self, n: int = 2500, w1_samples: int = 1000,
-                      averaged: bool = False) -> dict:
-        """The literature's evaluation: 2,500 fresh samples, exact w1 on 1,000 of them (of the
-        averaged G with `averaged`)."""
-        real = self.data.sample(n, torch.Generator().manual_seed(self.config.seed + 6))
-        return self._judged(evaluate(self.generate(n, averaged=averaged),
-                                     real.numpy().astype(np.float64), self.data,
-                                     w1_samples=w1_samples))
-
-    def _judged(self, metrics: dict) -> dict:
-        """`metrics` with the verdict of this run: "diverged" once it stopped on NaN/inf,
-        however finite its last good samples are."""
-        metrics["verdict"] = verdict(metrics, self.status)
-        if metrics.get("collapsed") is not None:
-            metrics["collapsed"] = metrics["verdict"] == "mode collapse"
-        return metrics
-
-    def events(self) -> list[dict]:
-        """Where the verdict changed and a collapsed G hopped, at the recorded moments (see
-        metrics.events), ending with "diverged" where a run stopped on NaN/inf."""
-        return history_events(self.metric_history.as_arrays(), self.status, self.iteration)
-
-    @locked
-    def snapshot(self, grid: int = 60, n_samples: int = VIEW_SAMPLES, manifold: int = 21,
-                 w1_samples: int = SNAPSHOT_W1_SAMPLES) -> Snapshot:
-        """What the views draw now: samples, D's surface, G's push vectors, manifold, metrics.
-
-        D is put in eval mode meanwhile, so that looking never advances spectral norm's power
-        iteration: a run that is watched trains exactly like one that is not.
-        """
-        self.D.eval()
-        try:
-            return self._snapshot(grid, n_samples, manifold, w1_samples)
-        finally:
-            self.D.train()
-
-    def _snapshot(self, grid: int, n_samples: int, manifold: int, w1_samples: int) -> Snapshot:
-        cfg = self.config
-        fake_t = self.G(self.view_z[:n_samples]).detach()
-        real = self.view_real[:n_samples].numpy()
-        xs, ys, surface = self._surface(grid)
-        fake = fake_t.numpy()
-        metrics = self._judged(evaluate(fake.astype(np.float64), real.astype(np.float64),
-                                        self.data, w1_samples=w1_samples))
-        counts = metrics.pop("mode_counts", None)
-        fake_avg, metrics_avg = None, {}
-        if self.G_avg is not None:
-            fake_avg = self.G_avg(self.view_z[:n_samples]).detach().numpy()
-            metrics_avg = evaluate(fake_avg.astype(np.float64), real.astype(np.float64),
-                                   self.data, w1_samples=w1_samples)
-            metrics_avg.pop("mode_counts", None)
-        return Snapshot(
-            iteration=self.iteration, real=real, fake=fake, push=self._push(fake_t),
-            grid_x=xs, grid_y=ys, surface=surface,
-            surface_kind=("probability" if cfg.uses_sigmoid
-                          else "score" if cfg.loss == "lsgan" else "critic"),
-            view_box=tuple(self.data.view_box), manifold=self._manifold(manifold),
-            centers=self.data.centers,
-            mode_counts=None if counts is None else np.asarray(counts),
-            metrics=metrics, loss=cfg.loss, status=self.status, fake_avg=fake_avg,
-            metrics_avg=metrics_avg)
-
-    def _surface(self, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        x0, x1, y0, y1 = self.data.view_box
-        xs, ys = torch.linspace(x0, x1, n), torch.linspace(y0, y1, n)
-        gy, gx = torch.meshgrid(ys, xs, indexing="ij")
-        with torch.inference_mode():
-            score = self.D(torch.stack([gx.reshape(-1), gy.reshape(-1)], 1)).reshape(n, n)
-            if self.config.uses_sigmoid:
-                score = torch.sigmoid(score)
-        return xs.numpy(), ys.numpy(), score.numpy()
-
-    def _push(self, fake: torch.Tensor) -> np.ndarray:
-        """-∇ₓ of each fake sample's own generator loss: where G's update moves it."""
-        x = fake.detach().requires_grad_(True)
-        per_sample = obj.G_LOSSES[self.config.loss](self.D(x)) * len(x)
-        (grad,) = torch.autograd.grad(per_sample, x)
-        return (-grad).numpy()
-
-    def _manifold(self, n: int) -> np.ndarray | None:
-        z = latent_grid(self.config, n)
-        if z is None:
-            return None
-        with torch.inference_mode():
-            points = self.G(z).numpy()
-        return points.reshape(-1, n, 2)
 
     def _record(self, grid: int) -> None:
         """Keep a coarse snapshot for replay and a row of metrics; thin out when over budget."""

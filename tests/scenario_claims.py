@@ -280,11 +280,12 @@ def _r1():
 
     def settles(r):
         _, b = runs(r)
-        all8 = share(b.series("modes_covered", int(b.iterations.max()) // 2), lambda m: m == 8)
+        modes = b.series("modes_covered", int(b.iterations.max()) // 2)
         f = b.final
-        return (all8 >= 0.8 and f["modes_covered"] == 8
+        return (modes.min() >= 7 and f["modes_covered"] == 8
                 and f["verdict"] in ("partial", "converged"),
-                fmt("8 modes share 2nd half", all8, f["verdict"]))
+                fmt("min modes 2nd half", modes.min(), "at the end", f["modes_covered"],
+                    f["verdict"]))
 
     def half(r):
         a, b = runs(r)
@@ -302,11 +303,13 @@ def _r1():
     return [("no R1: the losses keep oscillating (D loss std > 20x R1's)", swinging),
             ("no R1: the samples keep moving (2x R1's moves)", still),
             ("no R1: the modes stay uneven, never converged (reverse KL > 2x R1's)", uneven),
-            ("R1: all 8 modes settle (at 80% of the 2nd half's records and at the end)",
+            ("R1: all 8 modes kept (7+ at every record of the 2nd half, 8 at the end)",
              settles),
             ("R1: D -> 1/2 on real and fake alike", half)]
 
 
+# The six problem scenarios; the cure scenarios (issue 13) are measured in
+# tests/test_cure_scenarios.py.
 CLAIMS = {"mode-collapse": _mode_collapse(), "saturation": _saturation(),
           "k-steps": _k_steps(), "learning-rates": _learning_rates(),
           "wgan-clipping-vs-gp": _wgan(), "r1-regularisation": _r1()}

@@ -16,6 +16,9 @@ from gan_core.training import Trainer
 
 QUIET = 10**9           # record_every: no recording while training
 
+SEEDS = range(5)
+POINT = np.array([1.0, 0.5])        # the 2D Dirac-GAN's data point (scenarios.POINT)
+
 
 def runs(name: str, seed: int | None = None) -> dict[str, TrainConfig]:
     """{label: config} of a scenario, optionally with another seed."""
@@ -35,9 +38,6 @@ def top2(samples: np.ndarray, centers: np.ndarray) -> float:
     idx, _ = nearest_center(samples, centers)
     shares = np.bincount(idx, minlength=len(centers)) / len(idx)
     return float(np.sort(shares)[-2:].sum())
-
-SEEDS = range(5)
-POINT = np.array([1.0, 0.5])        # the 2D Dirac-GAN's data point (scenarios.POINT)
 
 
 def holds(per_seed: list[bool]) -> bool:
