@@ -88,20 +88,8 @@ def d_losses(configs: Sequence[TrainConfig], D: Callable, real: torch.Tensor,
     row = _rows(real, configs)
     real, fake = add_noise(real, configs, rngs), add_noise(fake, configs, rngs)
     penalties: list = [0.0] * len(configs)
-    if any(c.r1 > 0 for c in configs):
-        r, grad = obj.input_gradient(D, real)
-        for i, c in enumerate(configs):
-            if c.r1 > 0:
-                penalties[i] = penalties[i] + obj.zero_centred_penalty(row(grad, i), c.r1)
-    else:
-        r = D(real)
-    if any(c.r2 > 0 for c in configs):
-        f, grad = obj.input_gradient(D, fake)
-        for i, c in enumerate(configs):
-            if c.r2 > 0:
-                penalties[i] = penalties[i] + obj.zero_centred_penalty(row(grad, i), c.r2)
-    else:
-        f = D(fake)
+    r = _scored(D, real, [c.r1 for c in configs], row, penalties)      # R1: on real data
+    f = _scored(D, fake, [c.r2 for c in configs], row, penalties)      # R2: on fakes
     losses = []
     for i, c in enumerate(configs):
         loss = obj.D_LOSSES[c.loss](row(r, i), row(f, i))
@@ -146,3 +134,15 @@ def clip_critic(config: TrainConfig, weights: Sequence[torch.Tensor]) -> None:
         with torch.no_grad():
             for w in weights:
                 w.clamp_(-config.clip, config.clip)
+
+
+def _scored(D, x, weights: list, row, penalties: list):
+    """D(x); where weights[i] > 0, run i's penalty gains the zero-centred gradient penalty
+    weights[i]/2 * ||grad_x D||^2 on these inputs (R1 on real data, R2 on fakes)."""
+    if not any(w > 0 for w in weights):
+        return D(x)
+    out, grad = obj.input_gradient(D, x)
+    for i, w in enumerate(weights):
+        if w > 0:
+            penalties[i] = penalties[i] + obj.zero_centred_penalty(row(grad, i), w)
+    return out
