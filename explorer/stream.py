@@ -27,7 +27,6 @@ import itertools
 import threading
 import time
 
-from gan_draw import figures as gan_figures
 from gan_draw import frames as wire
 
 STALL_SECONDS = 3.0
@@ -65,7 +64,7 @@ class FrameMaker:
         charts = self.view.charts(group, replay)
         # the templates take the frames' form (a still differs, drawn once): play that goes on
         # from a still then changes no trace, which would cost the browser a full replot
-        self._templates = ({fid: gan_figures.animated(fig) for fid, fig in figures.items()}
+        self._templates = (self.view.figures(group, snaps, fresh=False, still=False)
                            if still else figures)
         self._charts = charts
         self._chart_since = {cid: _last_x(fig) for cid, fig in charts.items()}

@@ -9,14 +9,11 @@ survives `to_json` (unlike `uid`), so tests can find a layer in a chart's JSON s
 """
 from __future__ import annotations
 
-import base64
 import functools
-import io
 from typing import TYPE_CHECKING
 
 import numpy as np
 import plotly.graph_objects as go
-from PIL import Image
 
 from gan_core.snapshot import WASSERSTEIN_LOSSES
 
@@ -168,11 +165,11 @@ def main_spec(snap: "Snapshot", layers=LAYERS, *, title: str | None = None, heig
         colorbar.update(y=1 - _key_offset(sizes) / height, thickness=sizes["tick"],
                         tickfont=dict(size=sizes["tick"]))
         colorbar["title"]["font"] = dict(size=sizes["legend"])
-    shapes, images = [], []
-    if light:
+    shapes, canvas = [], None
+    if light and (picture is None or picture):
+        data, canvas = _as_canvas(data)
+    elif light:
         data, shapes = _as_shapes(data, xmax - xmin)
-        if light if picture is None else picture:
-            data, images = _surface_as_image(data)
     if snap.status:
         layout["annotations"] = [dict(
             text=f"<b>{snap.status}</b>", xref="x domain", yref="y domain", x=0.5, y=0.97,
@@ -182,9 +179,10 @@ def main_spec(snap: "Snapshot", layers=LAYERS, *, title: str | None = None, heig
             bordercolor=STATUS_COLOR, borderwidth=2, borderpad=5)]
     if shapes:
         layout["shapes"] = shapes
-    if images:
-        layout["images"] = images
-    return dict(data=data, layout=layout)
+    fig = dict(data=data, layout=layout)
+    if canvas is not None:
+        fig["canvas"] = canvas
+    return fig
 
 
 def _as_shapes(data: list[dict], view_width: float) -> tuple[list[dict], list[dict]]:
@@ -205,60 +203,90 @@ def _as_shapes(data: list[dict], view_width: float) -> tuple[list[dict], list[di
             path = _dots_path(x, y, decimals)
             line = dict(color=marker["color"], width=marker["size"])
             opacity = marker.get("opacity", 1.0)
-            key = dict(mode="markers", marker=dict(marker))
         else:
             path = _polyline_path(x, y, decimals)
             line, opacity = dict(trace["line"]), 1.0
-            key = dict(mode="lines", line=dict(trace["line"]))
         if path:
             shapes.append(dict(type="path", path=path, xref="x", yref="y", layer="above",
                                line=line, opacity=opacity, name=trace["meta"]))
-        kept.append(dict(type="scatter", meta=trace["meta"], name=trace["name"], x=[None],
-                         y=[None], hoverinfo="skip", **key))
+        kept.append(_legend_key(trace))
     return kept, shapes
 
 
-def animated(fig: dict) -> dict:
-    """A light figure drawn with its surface's heatmap (`picture=False`), in the form its
-    animation frames take (the surface as a picture): a player's template, so that frames
-    differ from it in the layout alone."""
-    data, images = _surface_as_image(fig["data"])
-    if not images:
-        return fig
-    layout = dict(fig["layout"], images=list(fig["layout"].get("images", [])) + images)
-    return dict(data=data, layout=layout)
+def _as_canvas(data: list[dict]) -> tuple[list[dict], list[dict]]:
+    """Traces -> the browser player's canvas items, drawn in this order on a canvas over the
+    plot area (explorer/player/player.js), plus the traces that stay: a legend entry of no
+    points per layer, the colour bar on a trace of no points, and anything else as it was.
 
-
-def _surface_as_image(data: list[dict]) -> tuple[list[dict], list[dict]]:
-    """The heatmap trace -> a layout image of the same cells and colours (below the paths)
-    plus a trace of no points that keeps its colour bar; other traces stay as they are."""
-    kept, images = [], []
+    Items: {"kind": "image", "rgba": (rows, cols, 4) uint8, top row first, "x0", "x1", "y0",
+    "y1": the cells' outer edges}; {"kind": "dots", "xy": (n, 2), "color", "size" (diameter,
+    px), "opacity"}; {"kind": "lines", "xy": (n, 2) with NaN rows between polylines, "color",
+    "width", "dash"}. Numbers, not SVG paths: the browser builds nothing per point, and the
+    server formats no path text per frame."""
+    kept, items = [], []
     for trace in data:
-        if trace.get("type") != "heatmap":
+        kind = trace.get("type")
+        if kind == "heatmap":
+            items.append(_surface_item(trace))
+            if trace["showscale"]:       # else nothing: a range that changes would be a change
+                kept.append(_colorbar_key(trace))
+        elif kind == "contour":
+            color = trace.get("colorscale", [[0, CONTOUR_COLOR]])[0][1]
+            lines = contour_lines(trace["x"], trace["y"], trace["z"], trace["contours"]["start"])
+            if lines:
+                nan = np.full((1, 2), np.nan)
+                items.append(dict(kind="lines", color=color, width=trace["line"]["width"],
+                                  dash=trace["line"]["dash"], xy=np.concatenate(
+                                      [part for line in lines for part in (line, nan)])))
+            kept.append(_contour_key(trace["name"], color, trace["line"], trace["meta"]))
+        elif kind in ("scatter", "scattergl"):
+            xy = np.stack([np.asarray(trace["x"], dtype=float),
+                           np.asarray(trace["y"], dtype=float)], axis=1)
+            if trace["mode"] == "markers":
+                marker = trace["marker"]
+                items.append(dict(kind="dots", xy=xy, color=marker["color"],
+                                  size=marker["size"], opacity=marker.get("opacity", 1.0)))
+            else:
+                line = trace["line"]
+                items.append(dict(kind="lines", xy=xy, color=line["color"], width=line["width"],
+                                  dash=line.get("dash", "solid")))
+            kept.append(_legend_key(trace))
+        else:
             kept.append(trace)
-            continue
-        x, y = np.asarray(trace["x"], dtype=float), np.asarray(trace["y"], dtype=float)
-        dx = (x[-1] - x[0]) / max(len(x) - 1, 1)
-        dy = (y[-1] - y[0]) / max(len(y) - 1, 1)
-        images.append(dict(
-            source=surface_png(trace["z"], trace["zmin"], trace["zmax"], trace["colorscale"]),
-            xref="x", yref="y", x=float(x[0] - dx / 2), y=float(y[-1] + dy / 2),
-            sizex=float(len(x) * dx), sizey=float(len(y) * dy), xanchor="left",
-            yanchor="top", sizing="stretch", layer="below", name="surface"))
-        if trace["showscale"]:       # else nothing: a range that changes would be a change
-            kept.append(dict(
-                type="scatter", meta=trace["meta"], name=trace["name"], x=[None, None],
+    return kept, items
+
+
+def _legend_key(trace: dict) -> dict:
+    """A layer's legend entry: a scatter of no points in the trace's style."""
+    key = (dict(mode="markers", marker=dict(trace["marker"])) if trace["mode"] == "markers"
+           else dict(mode="lines", line=dict(trace["line"])))
+    return dict(type="scatter", meta=trace["meta"], name=trace["name"], x=[None], y=[None],
+                hoverinfo="skip", **key)
+
+
+def _surface_item(trace: dict) -> dict:
+    """A heatmap trace as a canvas picture of its cells (centred on the grid points)."""
+    x, y = np.asarray(trace["x"], dtype=float), np.asarray(trace["y"], dtype=float)
+    dx = (x[-1] - x[0]) / max(len(x) - 1, 1)
+    dy = (y[-1] - y[0]) / max(len(y) - 1, 1)
+    return dict(kind="image", x0=float(x[0] - dx / 2), x1=float(x[-1] + dx / 2),
+                y0=float(y[0] - dy / 2), y1=float(y[-1] + dy / 2),
+                rgba=surface_rgba(trace["z"], trace["zmin"], trace["zmax"], trace["colorscale"]))
+
+
+def _colorbar_key(trace: dict) -> dict:
+    """A heatmap's colour bar, kept by a trace of no points with the same range and scale."""
+    return dict(type="scatter", meta=trace["meta"], name=trace["name"], x=[None, None],
                 y=[None, None], mode="markers", showlegend=False, hoverinfo="skip",
                 marker=dict(color=[trace["zmin"], trace["zmax"]], cmin=trace["zmin"],
                             cmax=trace["zmax"], colorscale=trace["colorscale"],
-                            showscale=True, colorbar=trace["colorbar"], size=1)))
-    return kept, images
+                            showscale=True, colorbar=trace["colorbar"], size=1))
 
 
-def surface_png(z, zmin: float, zmax: float, colorscale) -> str:
+def surface_rgba(z, zmin: float, zmax: float, colorscale) -> np.ndarray:
     """A surface's cells coloured as a Plotly heatmap colours them (linear RGB between the
-    colour scale's stops, clipped to [zmin, zmax]; NaN transparent), as a PNG data URL whose
-    first row is the top of the plot."""
+    colour scale's stops, clipped to [zmin, zmax]; NaN transparent): (rows, cols, 4) uint8
+    whose first row is the top of the plot."""
     z = np.asarray(z, dtype=float)[::-1]
     stops = np.array([float(stop) for stop, _ in colorscale])
     rgb = np.array([[int(color[i:i + 2], 16) for i in (1, 3, 5)] for _, color in colorscale],
@@ -269,9 +297,7 @@ def surface_png(z, zmin: float, zmax: float, colorscale) -> str:
     for channel in range(3):
         image[..., channel] = np.rint(np.interp(t, stops, rgb[:, channel]))
     image[..., 3] = np.where(np.isfinite(z), 255, 0)
-    out = io.BytesIO()
-    Image.fromarray(image, "RGBA").save(out, "PNG", compress_level=1)
-    return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode("ascii")
+    return image
 
 
 def _contour_as_shape(trace: dict, decimals: int, shapes: list) -> dict:

@@ -12,7 +12,8 @@ figure dicts gan_draw.figures builds, so the streamed picture is exactly the sti
   has no NaN and the browser's JSON.parse rejects it.
 - `figure_diff(fig, template)`: per trace (matched by its `meta` layer name, else by position)
   the attributes that differ from the template's; per layout key, the new value (None where the
-  template had a key the figure dropped). `apply_diff(template, diff)` is the inverse, written
+  template had a key the figure dropped); the figure's canvas layers (gan_draw.figures,
+  `light`), whole, when they differ (None: the figure has none). `apply_diff(template, diff)` is the inverse, written
   the way player.js does it, and `from_wire` decodes specs back to arrays: together they are
   the round trip the tests check. An array sent twice in a frame is sent once (`ref`); in a
   layout list (shapes), an item unchanged from the template is sent as its index.
@@ -40,6 +41,8 @@ def encode_array(a: np.ndarray) -> dict | list:
     a = np.asarray(a)
     if a.dtype == np.bool_:
         a = a.astype(np.uint8)
+    elif a.dtype == np.uint8:           # bytes (a picture's RGBA) stay bytes
+        pass
     elif a.dtype.kind == "f":
         a = a.astype(np.float32, copy=False)
     elif a.dtype.kind in "iu":
@@ -150,7 +153,12 @@ def figure_diff(fig: dict, template: dict) -> dict:
     for key in LIST_KEYS & changes.keys():
         if isinstance(changes[key], list) and isinstance(old_layout.get(key), list):
             changes[key] = _list_diff(changes[key], old_layout[key])
-    return {"data": _shared(data), "layout": to_wire(changes)}
+    diff = {"data": _shared(data), "layout": to_wire(changes)}
+    canvas, old_canvas = fig.get("canvas"), template.get("canvas")
+    if not _same(canvas, old_canvas):       # the player's canvas layers, or None
+        diff["canvas"] = to_wire(_list_diff(canvas, old_canvas) if canvas and old_canvas
+                                 else canvas)
+    return diff
 
 
 LIST_KEYS = {"shapes", "annotations"}    # layout lists whose unchanged items are not resent
@@ -192,7 +200,13 @@ def apply_diff(template: dict, diff: dict) -> dict:
             value = [template["layout"][key][v] if isinstance(v, int) else v
                      for v in value["items"]]
         layout[key] = value
-    return {"data": data, "layout": {k: v for k, v in layout.items() if v is not None}}
+    fig = {"data": data, "layout": {k: v for k, v in layout.items() if v is not None}}
+    canvas = diff["canvas"] if "canvas" in diff else template.get("canvas")
+    if isinstance(canvas, dict):             # a list diff: unchanged items are indices
+        canvas = [template["canvas"][v] if isinstance(v, int) else v for v in canvas["items"]]
+    if canvas is not None:
+        fig["canvas"] = canvas
+    return fig
 
 
 # ---------------------------------------------------------------------- charts by appending

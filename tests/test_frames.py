@@ -119,16 +119,44 @@ def test_charts_grow_by_appending_the_new_points(snaps):
     assert chart_append(new, empty, since=0) is None
 
 
-def test_the_light_figure_draws_the_boundary_as_one_dashed_path(snaps):
+def test_a_playing_figure_draws_its_layers_as_canvas_items_in_trace_order(snaps):
     first, *_ = snaps
+    plain = figures.main_spec(first)
     fig = figures.main_spec(first, light=True)
-    shapes = {s["name"]: s for s in fig["layout"]["shapes"]}
+    items = fig["canvas"]
+    # bottom to top as the traces were: surface, boundary, latent grid, real, generated, push
+    order = [t["meta"] for t in plain["data"]]
+    assert [i["kind"] for i in items] == ["image", "lines", "lines", "dots", "dots", "lines"]
+    assert order == ["surface", "contour", "manifold", "real", "fake", "push"]
+    boundary, real, push = items[1], items[3], items[5]
+    assert boundary["dash"] == "dash" and boundary["width"] == figures.CONTOUR_LINE["width"]
+    # every sample is a dot, at its own coordinates
+    assert np.array_equal(real["xy"], np.asarray(first.real, dtype=np.float32))
+    assert real["color"] == figures.REAL_COLOR and real["size"] > 0 and 0 < real["opacity"] <= 1
+    # the arrows keep their NaN breaks: one polyline per arrow
+    trace = next(t for t in plain["data"] if t["meta"] == "push")
+    assert np.array_equal(np.isnan(push["xy"][:, 0]), np.isnan(np.asarray(trace["x"], float)))
+    # the boundary is the contour of the surface: every vertex on the level set
+    z = np.asarray(first.surface, dtype=float)
+    from scipy.interpolate import RegularGridInterpolator
+    at = RegularGridInterpolator((first.grid_y, first.grid_x), z)
+    vertices = boundary["xy"][np.isfinite(boundary["xy"][:, 0])]
+    assert len(vertices) > 5
+    assert np.allclose(at(vertices[:, ::-1]), first.decision_level, atol=1e-6)
+    # the legend keeps an entry per layer, drawing nothing; no heatmap, no shapes
+    keys = {t["meta"]: t for t in fig["data"] if t.get("showlegend", True)}
+    assert set(keys) == {"contour", "manifold", "real", "fake", "push"}
+    assert all(t["x"] == [None] for t in keys.values())
+    assert not any(t["type"] == "heatmap" for t in fig["data"]) and "shapes" not in fig["layout"]
+
+
+def test_a_still_figure_keeps_the_heatmap_and_draws_paths(snaps):
+    first, *_ = snaps
+    still = figures.main_spec(first, light=True, picture=False)
+    assert any(t["type"] == "heatmap" for t in still["data"]) and "canvas" not in still
+    shapes = {s["name"]: s for s in still["layout"]["shapes"]}
     assert set(shapes) == {"contour", "manifold", "real", "fake", "push"}
     assert shapes["contour"]["line"]["dash"] == "dash"
-    # the legend keeps an entry per layer, drawing nothing
-    keys = {t["meta"]: t for t in fig["data"] if t["type"] == "scatter" and t.get("showlegend", True)}
-    assert set(keys) == set(shapes) and all(t["x"] == [None] for t in keys.values())
-    # every sample is a dot of the path
     assert shapes["real"]["path"].count("M") == len(first.real)
 
 
@@ -142,37 +170,30 @@ def test_a_chart_drawn_around_one_point_is_resent_whole_when_it_grows():
     assert chart_append(grown, one, since=0.0) is None
 
 
-def test_the_light_figure_paints_the_surface_as_a_picture_of_its_cells(snaps):
+def test_the_playing_surface_is_a_picture_of_the_heatmaps_cells(snaps):
     first, *_ = snaps
     fig = figures.main_spec(first, light=True)
-    assert not any(t["type"] == "heatmap" for t in fig["data"])
-    (image,) = fig["layout"]["images"]
+    image = fig["canvas"][0]
     x, y = np.asarray(first.grid_x), np.asarray(first.grid_y)
     dx, dy = x[1] - x[0], y[1] - y[0]
-    # the picture covers the heatmap's cells: centred on the grid points, below the paths
-    assert image["x"] == pytest.approx(x[0] - dx / 2) and image["y"] == pytest.approx(y[-1] + dy / 2)
-    assert image["sizex"] == pytest.approx(len(x) * dx) and image["sizey"] == pytest.approx(len(y) * dy)
-    assert image["layer"] == "below" and image["sizing"] == "stretch"
+    # the picture covers the heatmap's cells: centred on the grid points
+    assert image["x0"] == pytest.approx(x[0] - dx / 2) and image["x1"] == pytest.approx(x[-1] + dx / 2)
+    assert image["y0"] == pytest.approx(y[0] - dy / 2) and image["y1"] == pytest.approx(y[-1] + dy / 2)
+    assert image["rgba"].shape == (len(y), len(x), 4) and image["rgba"].dtype == np.uint8
     # its colour bar stays, on a trace of no points, with the heatmap's range
     heatmap = next(t for t in figures.main_spec(first)["data"] if t["type"] == "heatmap")
     key = next(t for t in fig["data"] if t["meta"] == "surface")
     assert key["marker"]["showscale"] and key["marker"]["cmin"] == heatmap["zmin"]
     assert key["marker"]["cmax"] == heatmap["zmax"] and key["showlegend"] is False
-    # drawn once (a paused moment), the figure keeps the heatmap and its hover values
-    still = figures.main_spec(first, light=True, picture=False)
-    assert any(t["type"] == "heatmap" for t in still["data"]) and "images" not in still["layout"]
+    # the bytes travel as bytes (base64 of uint8), not widened
+    assert to_wire(image)["rgba"]["dtype"] == "u1"
 
 
 def test_the_surface_picture_has_the_heatmaps_colours_top_row_first():
-    from PIL import Image
-    import base64
-    import io
     scale = [[0.0, "#000000"], [0.5, "#ff0000"], [1.0, "#ffffff"]]
     z = np.array([[0.0, 0.25, 2.0],          # the bottom row (lowest y)
                   [1.0, -5.0, np.nan]])      # the top row
-    url = figures.surface_png(z, 0.0, 1.0, scale)
-    assert url.startswith("data:image/png;base64,")
-    pixels = np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))))
+    pixels = figures.surface_rgba(z, 0.0, 1.0, scale)
     assert pixels.shape == (2, 3, 4)
     top, bottom = pixels[0], pixels[1]
     assert bottom[0].tolist() == [0, 0, 0, 255]          # zmin: the first stop
@@ -183,9 +204,9 @@ def test_the_surface_picture_has_the_heatmaps_colours_top_row_first():
     assert top[2][3] == 0                                # NaN: transparent
 
 
-def test_frames_of_a_playing_run_change_no_trace_only_paths_picture_and_title():
+def test_frames_of_a_playing_run_change_no_trace_only_the_canvas_and_title():
     """A changed trace (or one that comes or goes) makes the browser's Plotly.react a full
-    replot; a frame of a playing Live run must only change the layout."""
+    replot; a frame of a playing Live run must only change its canvas items and the title."""
     from explorer.stream import FrameMaker
     from explorer.views import LiveView
     from gan_core.batched import Group
@@ -196,7 +217,9 @@ def test_frames_of_a_playing_run_change_no_trace_only_paths_picture_and_title():
         group.step(15)
         diff = maker.frame(group)["figs"]["main"]
         assert all(index >= 0 and not attrs for index, attrs in diff["data"]), diff["data"]
-        assert {"shapes", "images", "title"} >= set(diff["layout"])
+        assert {"title"} >= set(diff["layout"]) and "canvas" in diff
+        real = 3                                    # unchanged items are sent as indices
+        assert diff["canvas"]["items"][real] == real
 
 
 def test_play_that_goes_on_from_a_still_changes_no_trace():

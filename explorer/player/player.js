@@ -250,10 +250,13 @@ class Player {
         const div = this.plots.get(id);
         const template = this.templates[id] || { data: [], layout: {} };   // sent whole
         if (!div) continue;
-        if (!still && div.data && unchanged(diff)) continue;      // nothing to redraw
+        if (!still && div.data && unchanged(diff) && !("canvas" in diff)) continue;
         const fig = applyDiff(template, diff);
-        fixSize(div, fig.layout);
-        window.Plotly.react(div, fig.data, fig.layout, PLOT_CONFIG);
+        if (still || !div.data || !unchanged(diff)) {     // else only the canvas changed
+          fixSize(div, fig.layout);
+          window.Plotly.react(div, fig.data, fig.layout, PLOT_CONFIG);
+        }
+        paintCanvas(div, fig.canvas);
       }
       for (const [id, text] of Object.entries(frame.html || {})) {
         const div = this.texts.get(id);
@@ -323,7 +326,8 @@ class Player {
     for (const div of this.plots.values()) {
       // only plots on screen: a page being redrawn may have hidden or detached them
       if (!div.data || !div.isConnected || div.offsetParent === null) continue;
-      Promise.resolve(window.Plotly.Plots.resize(div)).catch(() => {});
+      Promise.resolve(window.Plotly.Plots.resize(div))
+        .then(() => paintCanvas(div, div._gxItems)).catch(() => {});
     }
   }
 
@@ -360,6 +364,10 @@ function applyDiff(template, diff) {
       if (v && typeof v === "object" && v.ref) trace[k] = data[v.ref[0]][v.ref[1]];
     }
   }
+  let canvas = "canvas" in diff ? diff.canvas : template.canvas;
+  if (canvas && Array.isArray(canvas.items)) {      // unchanged items come as indices
+    canvas = canvas.items.map((item) => (typeof item === "number" ? template.canvas[item] : item));
+  }
   const layout = Object.assign({}, template.layout, diff.layout || {});
   for (const [k, v] of Object.entries(layout)) {
     if (v === null) delete layout[k];
@@ -367,7 +375,105 @@ function applyDiff(template, diff) {
       layout[k] = v.items.map((item) => (typeof item === "number" ? template.layout[k][item] : item));
     }
   }
-  return { data, layout };
+  return { data, layout, canvas };
+}
+
+// ------------------------------------------------------------------ the canvas layers
+// A playing figure's samples, arrows, boundary and D's surface come as numbers
+// (gan_draw.figures._as_canvas) and are painted here, on a canvas over the plot area: between
+// plotly's paper (background, axes) and its top layer (title, legend, annotations). Plotly
+// redraws only what is left (the title), and nothing is built per point.
+const TYPED = { f4: Float32Array, f8: Float64Array, u1: Uint8Array, i1: Int8Array,
+  i2: Int16Array, u2: Uint16Array, i4: Int32Array, u4: Uint32Array };
+
+function typed(spec) {
+  if (!spec || !spec.bdata) return spec || [];
+  if (!spec._array) {
+    const text = atob(spec.bdata), bytes = new Uint8Array(text.length);
+    for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+    spec._array = new TYPED[spec.dtype](bytes.buffer);
+  }
+  return spec._array;
+}
+
+function dashPattern(dash, width) {
+  // plotly.js's own dash lengths (Drawing.dashStyle), so the boundary looks as in a still
+  const d = Math.max(width, 3);
+  return { dot: [d, d], dash: [3 * d, 3 * d], longdash: [5 * d, 5 * d],
+    dashdot: [3 * d, d, d, d], longdashdot: [5 * d, 2 * d, d, 2 * d] }[dash] || [];
+}
+
+function paintCanvas(div, items) {
+  div._gxItems = items;
+  let canvas = div._gxCanvas;
+  const full = div._fullLayout;
+  if (!items || !full || !full._paper) { if (canvas) canvas.style.display = "none"; return; }
+  const xa = full.xaxis, ya = full.yaxis;
+  const paper = full._paper.node();
+  if (!canvas) {
+    canvas = div._gxCanvas = document.createElement("canvas");
+    canvas.className = "gx-canvas";
+  }
+  if (canvas.previousSibling !== paper) paper.parentNode.insertBefore(canvas, paper.nextSibling);
+  const w = xa._length, h = ya._length, ratio = window.devicePixelRatio || 1;
+  Object.assign(canvas.style, { display: "block", left: xa._offset + "px", top: ya._offset + "px",
+    width: w + "px", height: h + "px" });
+  if (canvas.width !== Math.round(w * ratio) || canvas.height !== Math.round(h * ratio)) {
+    canvas.width = Math.round(w * ratio);
+    canvas.height = Math.round(h * ratio);
+  }
+  const ctx = canvas.getContext("2d");
+  ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+  ctx.clearRect(0, 0, w, h);
+  const [x0, x1] = xa.range, [y0, y1] = ya.range;
+  const sx = w / (x1 - x0), sy = h / (y1 - y0);
+  for (const item of items) {
+    ctx.globalAlpha = 1;
+    ctx.setLineDash([]);
+    if (item.kind === "image") paintImage(ctx, item, (item.x0 - x0) * sx, (y1 - item.y1) * sy,
+      (item.x1 - item.x0) * sx, (item.y1 - item.y0) * sy);
+    else paintPoints(ctx, item, typed(item.xy), (x) => (x - x0) * sx, (y) => (y1 - y) * sy);
+  }
+}
+
+function paintImage(ctx, item, left, top, width, height) {
+  const [rows, cols] = item.rgba.shape.split(",").map(Number);
+  const cells = new ImageData(new Uint8ClampedArray(typed(item.rgba).buffer), cols, rows);
+  const source = paintImage.scratch || (paintImage.scratch = document.createElement("canvas"));
+  source.width = cols;
+  source.height = rows;
+  source.getContext("2d").putImageData(cells, 0, 0);
+  ctx.imageSmoothingEnabled = false;        // cell by cell, as a Plotly heatmap draws them
+  ctx.drawImage(source, left, top, width, height);
+}
+
+function paintPoints(ctx, item, xy, px, py) {
+  ctx.beginPath();
+  if (item.kind === "dots") {               // one path of discs: a cluster is not darker
+    const r = item.size / 2;
+    for (let i = 0; i + 1 < xy.length; i += 2) {
+      if (!Number.isFinite(xy[i]) || !Number.isFinite(xy[i + 1])) continue;
+      const x = px(xy[i]), y = py(xy[i + 1]);
+      ctx.moveTo(x + r, y);
+      ctx.arc(x, y, r, 0, 2 * Math.PI);
+    }
+    ctx.globalAlpha = item.opacity;
+    ctx.fillStyle = item.color;
+    ctx.fill();
+    return;
+  }
+  let pen = false;                          // NaN rows separate the polylines
+  for (let i = 0; i + 1 < xy.length; i += 2) {
+    if (!Number.isFinite(xy[i]) || !Number.isFinite(xy[i + 1])) { pen = false; continue; }
+    const x = px(xy[i]), y = py(xy[i + 1]);
+    if (pen) ctx.lineTo(x, y); else ctx.moveTo(x, y);
+    pen = true;
+  }
+  ctx.lineWidth = item.width;
+  ctx.lineCap = ctx.lineJoin = "round";
+  ctx.setLineDash(dashPattern(item.dash, item.width));
+  ctx.strokeStyle = item.color;
+  ctx.stroke();
 }
 
 function unchanged(diff) {
