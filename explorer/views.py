@@ -206,8 +206,7 @@ class GroupView:
     def snapshots(self, group, replay: int | None):
         if replay is not None:
             return group.records_at(replay)
-        return [m.snapshot(grid=self.grid, n_samples=self.samples, w1_samples=0)
-                for m in group.members]
+        return group.snapshots(grid=self.grid, n_samples=self.samples, w1_samples=0)
 
     def figures(self, group, snaps, slow: bool = True, fresh: bool = False,
                 still: bool = False) -> dict:

@@ -22,6 +22,7 @@ from .config import LIVE_FIELDS, LOSSES, ConfigError, TrainConfig
 from .settings import describe
 from .stacked import Stack
 from .locking import locked
+from .looking import VIEW_SAMPLES
 from .training import Trainer
 
 MAX_VARIANTS = 8
@@ -259,8 +260,20 @@ class Group:
 
     # ------------------------------------------------------------------ looking
     @locked
-    def snapshots(self, grid: int = 50, w1_samples: int = 0) -> list:
-        return [m.snapshot(grid=grid, w1_samples=w1_samples) for m in self.members]
+    def snapshots(self, grid: int = 50, n_samples: int = VIEW_SAMPLES, manifold: int = 21,
+                  w1_samples: int = 0) -> list:
+        """Every variant's snapshot (Trainer.snapshot's arguments), in variant order; the
+        variants of a stack are looked at in one batched pass (Stack.snapshots)."""
+        out: list = [None] * len(self.members)
+        for unit in self._units:
+            if isinstance(unit, Stack):
+                for i, snap in zip(unit.indices, unit.snapshots(grid, n_samples, manifold,
+                                                                 w1_samples)):
+                    out[i] = snap
+            else:
+                out[self.members.index(unit)] = unit.snapshot(
+                    grid=grid, n_samples=n_samples, manifold=manifold, w1_samples=w1_samples)
+        return out
 
     @locked
     def final_metrics(self, **kwargs) -> list[dict]:

@@ -73,10 +73,20 @@ class Looking:
             self.D.train()
 
     def _snapshot(self, grid: int, n_samples: int, manifold: int, w1_samples: int) -> Snapshot:
-        cfg = self.config
         fake_t = self.G(self.view_z[:n_samples]).detach()
-        real = self.view_real[:n_samples].numpy()
         xs, ys, surface = self._surface(grid)
+        return self.snapshot_of(fake_t, self._push(fake_t), xs, ys, surface,
+                                self._manifold(manifold), w1_samples)
+
+    def snapshot_of(self, fake_t: torch.Tensor, push: np.ndarray, xs: np.ndarray,
+                    ys: np.ndarray, surface: np.ndarray, manifold: np.ndarray | None,
+                    w1_samples: int = SNAPSHOT_W1_SAMPLES) -> Snapshot:
+        """The Snapshot of these views of the run, with its metrics and verdict: the views
+        computed by the run itself (`snapshot`) or, for several runs in one batched pass, by the
+        stacked engine (gan_core.stacked.Stack.snapshots). `fake_t` are G's outputs on the
+        first len(fake_t) latent codes of `view_z`."""
+        cfg, n_samples = self.config, len(fake_t)
+        real = self.view_real[:n_samples].numpy()
         fake = fake_t.numpy()
         metrics = self._judged(evaluate(fake.astype(np.float64), real.astype(np.float64),
                                         self.data, w1_samples=w1_samples))
@@ -88,22 +98,28 @@ class Looking:
                                    self.data, w1_samples=w1_samples)
             metrics_avg.pop("mode_counts", None)
         return Snapshot(
-            iteration=self.iteration, real=real, fake=fake, push=self._push(fake_t),
+            iteration=self.iteration, real=real, fake=fake, push=push,
             grid_x=xs, grid_y=ys, surface=surface,
             surface_kind=("probability" if cfg.uses_sigmoid
                           else "score" if cfg.loss == "lsgan" else "critic"),
-            view_box=tuple(self.data.view_box), manifold=self._manifold(manifold),
+            view_box=tuple(self.data.view_box), manifold=manifold,
             centers=self.data.centers,
             mode_counts=None if counts is None else np.asarray(counts),
             metrics=metrics, loss=cfg.loss, status=self.status, fake_avg=fake_avg,
             metrics_avg=metrics_avg)
 
-    def _surface(self, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def surface_grid(self, n: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The n x n grid over the view box D's surface is drawn on: xs, ys, points (n*n, 2),
+        row by row from the bottom."""
         x0, x1, y0, y1 = self.data.view_box
         xs, ys = torch.linspace(x0, x1, n), torch.linspace(y0, y1, n)
         gy, gx = torch.meshgrid(ys, xs, indexing="ij")
+        return xs, ys, torch.stack([gx.reshape(-1), gy.reshape(-1)], 1)
+
+    def _surface(self, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        xs, ys, points = self.surface_grid(n)
         with torch.inference_mode():
-            score = self.D(torch.stack([gx.reshape(-1), gy.reshape(-1)], 1)).reshape(n, n)
+            score = self.D(points).reshape(n, n)
             if self.config.uses_sigmoid:
                 score = torch.sigmoid(score)
         return xs.numpy(), ys.numpy(), score.numpy()

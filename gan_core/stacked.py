@@ -16,8 +16,11 @@ import torch
 import torch.nn.functional as F
 
 from . import engine
+from . import objectives as obj
 from .flat import FlatOptimizer, FlatPlayer
-from .models import sample_latent
+from .looking import SNAPSHOT_W1_SAMPLES
+from .models import latent_grid, sample_latent
+from .snapshot import Snapshot
 from .training import Trainer
 
 # Fields that decide what a data / latent generator produces, given its state.
@@ -229,3 +232,34 @@ class Stack:
         for i, config in enumerate(self.configs):
             if ok[i]:
                 engine.clip_critic(config, [self.D.flat[i]])
+
+    # ------------------------------------------------------------------ looking
+    def snapshots(self, grid: int, n_samples: int, manifold: int,
+                  w1_samples: int = SNAPSHOT_W1_SAMPLES) -> list[Snapshot]:
+        """Every member's snapshot (Trainer.snapshot) with its views computed for all rows in
+        one batched pass: G on the view codes, D on the surface grid, the push vectors and the
+        latent grid. A page that plays Compare makes these several times a second, and K
+        small forward passes cost K times the Python overhead of one."""
+        members, configs = self.members, self.configs
+        self.D.requires_grad_(False)         # gradients for the samples only
+        try:
+            with torch.no_grad():
+                fake = self.G(torch.stack([m.view_z[:n_samples] for m in members]))
+                xs, ys, points = zip(*(m.surface_grid(grid) for m in members))
+                surface = self.D(torch.stack(points)).reshape(self.K, grid, grid)
+                surface = torch.where(self.sigmoid, torch.sigmoid(surface), surface)
+            x = fake.detach().requires_grad_(True)
+            scores = self.D(x)
+            per_sample = sum(obj.G_LOSSES[c.loss](scores[i]) for i, c in enumerate(configs))
+            (grad,) = torch.autograd.grad(per_sample * n_samples, x)
+        finally:
+            self.D.requires_grad_(True)
+        lattices = [latent_grid(c, manifold) for c in configs]
+        if all(z is not None for z in lattices):
+            with torch.no_grad():
+                warped = self.G(torch.stack(lattices)).numpy().reshape(self.K, -1, manifold, 2)
+        else:
+            warped = [m._manifold(manifold) for m in members]
+        return [m.snapshot_of(fake[i], (-grad[i]).numpy(), xs[i].numpy(), ys[i].numpy(),
+                              surface[i].numpy(), warped[i], w1_samples)
+                for i, m in enumerate(members)]
