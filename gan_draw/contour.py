@@ -34,71 +34,76 @@ def contour_segments(x: np.ndarray, y: np.ndarray, z: np.ndarray, level: float) 
             t = np.where(v1 != v0, (level - v0) / (v1 - v0), 0.5)
         return p0 + np.clip(t, 0.0, 1.0) * (p1 - p0)
 
-    # the crossing point on each of a cell's four edges
+    # the crossing point on each of a cell's four edges: bottom, right, top, left
     shape = case.shape
-    edges = {
-        "bottom": (cross(a, b, x0, x1), np.broadcast_to(y0, shape)),
-        "right": (np.broadcast_to(x1, shape), cross(b, c, y0, y1)),
-        "top": (cross(d, c, x0, x1), np.broadcast_to(y1, shape)),
-        "left": (np.broadcast_to(x0, shape), cross(a, d, y0, y1)),
-    }
+    ex = np.stack([cross(a, b, x0, x1), np.broadcast_to(x1, shape), cross(d, c, x0, x1),
+                   np.broadcast_to(x0, shape)])
+    ey = np.stack([np.broadcast_to(y0, shape), cross(b, c, y0, y1), np.broadcast_to(y1, shape),
+                   cross(a, d, y0, y1)])
+    # each cell's case (and, for a saddle, whether its centre is above) -> its edge pairs
     centre_above = (a + b + c + d) / 4 > level
-    pairs = {1: [("left", "bottom")], 2: [("bottom", "right")], 3: [("left", "right")],
-             4: [("right", "top")], 6: [("bottom", "top")], 7: [("left", "top")],
-             8: [("top", "left")], 9: [("bottom", "top")], 11: [("right", "top")],
-             12: [("right", "left")], 13: [("bottom", "right")], 14: [("left", "bottom")]}
-    out = []
-    for code, links in pairs.items():
-        where = case == code
-        for e0, e1 in links:
-            out.append(_segments(edges, where, e0, e1))
-    # Saddles: two corners above, diagonal. With the centre above, the corners above join and
-    # each corner below is cut off by its own segment; with the centre below, the reverse.
-    cut_off = {"a": ("left", "bottom"), "b": ("bottom", "right"), "c": ("right", "top"),
-               "d": ("top", "left")}
-    for code, corners_above, corners_below in ((5, "ac", "bd"), (10, "bd", "ac")):
-        for centre, isolated in ((True, corners_below), (False, corners_above)):
-            where = (case == code) & (centre_above == centre)
-            for corner in isolated:
-                out.append(_segments(edges, where, *cut_off[corner]))
-    if not out:
-        return np.empty((0, 2, 2))
-    segments = np.concatenate(out)
+    key = case + 16 * (centre_above & ((case == 5) | (case == 10)))
+    pairs = _EDGE_PAIRS[key]                                   # (rows, cols, 2, 2)
+    rows, cols, which = np.nonzero(pairs[..., 0] >= 0)
+    e0, e1 = pairs[rows, cols, which, 0], pairs[rows, cols, which, 1]
+    segments = np.stack([np.stack([ex[e0, rows, cols], ey[e0, rows, cols]], -1),
+                         np.stack([ex[e1, rows, cols], ey[e1, rows, cols]], -1)], 1)
     # a contour through a grid node gives zero-length pieces there: nothing to draw
     return segments[np.any(np.abs(segments[:, 0] - segments[:, 1]) > 1e-12, axis=1)]
 
 
-def _segments(edges: dict, where: np.ndarray, e0: str, e1: str) -> np.ndarray:
-    (ax, ay), (bx, by) = edges[e0], edges[e1]
-    return np.stack([np.stack([ax[where], ay[where]], -1),
-                     np.stack([bx[where], by[where]], -1)], 1)
+def _edge_pairs() -> np.ndarray:
+    """(32, 2, 2): for a cell's case (+ 16 for a saddle whose centre is above), up to two
+    segments, each a pair of edges (0 bottom, 1 right, 2 top, 3 left); -1 where none.
+
+    Saddles (cases 5 and 10: two corners above, diagonal): with the centre above, the corners
+    above join and each corner below is cut off by its own segment; with the centre below,
+    the reverse."""
+    bottom, right, top, left = range(4)
+    table = np.full((32, 2, 2), -1)
+    single = {1: (left, bottom), 2: (bottom, right), 3: (left, right), 4: (right, top),
+              6: (bottom, top), 7: (left, top), 8: (top, left), 9: (bottom, top),
+              11: (right, top), 12: (right, left), 13: (bottom, right), 14: (left, bottom)}
+    for code, pair in single.items():
+        table[code, 0] = pair
+    cut_off = {"a": (left, bottom), "b": (bottom, right), "c": (right, top), "d": (top, left)}
+    for code, corners_above, corners_below in ((5, "ac", "bd"), (10, "bd", "ac")):
+        for centre_above, isolated in ((True, corners_below), (False, corners_above)):
+            for slot, corner in enumerate(isolated):
+                table[code + 16 * centre_above, slot] = cut_off[corner]
+    return table
+
+
+_EDGE_PAIRS = _edge_pairs()
 
 
 def chain(segments: np.ndarray, decimals: int = 9) -> list[np.ndarray]:
     """Segments joined end to end into polylines ((n, 2) arrays), longest first."""
     if len(segments) == 0:
         return []
-    keys = [tuple(np.round(p, decimals)) for p in segments.reshape(-1, 2)]
-    ends: dict[tuple, list[int]] = {}
-    for k, key in enumerate(keys):
-        ends.setdefault(key, []).append(k)
-    used = np.zeros(len(segments), dtype=bool)
+    points = np.round(segments.reshape(-1, 2), decimals)    # endpoint k of segment k // 2
+    _, node = np.unique(points, axis=0, return_inverse=True)
+    node = node.ravel().tolist()
+    ends: dict[int, list[int]] = {}
+    for k, n in enumerate(node):
+        ends.setdefault(n, []).append(k)
+    used = [False] * len(segments)
     lines = []
     for start in range(len(segments)):
         if used[start]:
             continue
         used[start] = True
-        line = [keys[2 * start], keys[2 * start + 1]]
+        line = [2 * start, 2 * start + 1]
         for forward in (True, False):          # grow from the tail, then from the head
             while True:
                 tip = line[-1] if forward else line[0]
-                nxt = next((k for k in ends[tip] if not used[k // 2]), None)
+                nxt = next((k for k in ends[node[tip]] if not used[k // 2]), None)
                 if nxt is None:
                     break
                 used[nxt // 2] = True
-                other = keys[nxt ^ 1]          # the segment's other end
+                other = nxt ^ 1                # the segment's other end
                 line.append(other) if forward else line.insert(0, other)
-        lines.append(np.array(line, dtype=float))
+        lines.append(points[line])
     return sorted(lines, key=len, reverse=True)
 
 
