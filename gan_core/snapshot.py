@@ -5,6 +5,7 @@ reference to a model; a list of snapshots is a replayable, exportable run.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -46,12 +47,13 @@ class Snapshot:
         from .metrics import verdict
         return verdict(self.metrics)
 
-    @property
+    @functools.cached_property
     def decision_level(self) -> float:
         """The surface value where D cannot tell real from fake: halfway between its targets
         (probability and LSGAN 0.5, hinge 0). A Wasserstein critic has no targets (adding a
         constant changes neither loss), so its level is halfway between its mean on the real
-        and on the generated samples."""
+        and on the generated samples. (Kept once computed: a snapshot's samples and surface
+        do not change, and a frame reads the level several times.)"""
         if self.loss in WASSERSTEIN_LOSSES:
             return self.critic_midpoint()
         return 0.0 if self.surface_kind == "critic" else 0.5

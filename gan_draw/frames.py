@@ -155,9 +155,13 @@ def figure_diff(fig: dict, template: dict) -> dict:
             changes[key] = _list_diff(changes[key], old_layout[key])
     diff = {"data": _shared(data), "layout": to_wire(changes)}
     canvas, old_canvas = fig.get("canvas"), template.get("canvas")
-    if not _same(canvas, old_canvas):       # the player's canvas layers, or None
-        diff["canvas"] = to_wire(_list_diff(canvas, old_canvas) if canvas and old_canvas
-                                 else canvas)
+    if canvas and old_canvas:               # the player's canvas layers: a list diff
+        items = _list_diff(canvas, old_canvas)
+        if len(canvas) != len(old_canvas) or not all(
+                isinstance(item, int) for item in items["items"]):
+            diff["canvas"] = to_wire(items)
+    elif not _same(canvas, old_canvas):     # layers that appear or vanish (None: none)
+        diff["canvas"] = to_wire(canvas)
     return diff
 
 
