@@ -79,7 +79,7 @@ class Playback:
     group: object
     view: object
     frame_every: int | None = None       # Live: iterations per frame; else time-based frames
-    frame_seconds: float = 0.12          # time-based frames: training time between two
+    frame_seconds: float = 0.15          # time-based frames: training time between two
     stop_at: int | None = None           # Lecture: the scenario's length
     play: str = "pause"
     notice: tuple = ("", "")             # (kind "info"/"error", text), shown once
