@@ -10,6 +10,7 @@ app at git revision REV too, in the same run, and prints the ratios.
 
     python bench/bench_browser.py                      # the three pages, 20 s each
     python bench/bench_browser.py --baseline be79a72   # and the app before the frame player
+    python bench/bench_browser.py --repeat 3           # medians of 3 plays, it/s as a range
 
 Needs Debian's chromium and playwright (as the browser tests: `apt-get install chromium`;
 never `playwright install`). Close other work first: the server and the browser share the
@@ -20,6 +21,7 @@ from __future__ import annotations
 import argparse
 import re
 import shutil
+import statistics
 import socket
 import subprocess
 import sys
@@ -142,7 +144,10 @@ def change_setting(page) -> float:
     return shown - chosen
 
 
-def run_all(root: Path, pages: list[str], seconds: float) -> dict:
+def run_all(root: Path, pages: list[str], seconds: float, repeat: int = 1) -> dict:
+    """{page: measure(...)} with each figure the median of `repeat` plays, and the it/s range
+    ("its_low", "its_high"): with the server and the browser sharing 2 cores, one play's
+    training speed varies by up to +-20%."""
     from playwright.sync_api import sync_playwright
 
     proc, url = start_app(root)
@@ -151,7 +156,14 @@ def run_all(root: Path, pages: list[str], seconds: float) -> dict:
             browser = p.chromium.launch(executable_path=shutil.which("chromium")
                                         or "/usr/bin/chromium", args=CHROMIUM_ARGS)
             try:
-                return {name: measure(browser, url, name, seconds) for name in pages}
+                out = {}
+                for name in pages:
+                    plays = [measure(browser, url, name, seconds) for _ in range(repeat)]
+                    out[name] = {key: statistics.median(p[key] for p in plays)
+                                 for key in plays[0]}
+                    out[name]["its_low"] = min(p["its"] for p in plays)
+                    out[name]["its_high"] = max(p["its"] for p in plays)
+                return out
             finally:
                 browser.close()
     finally:
@@ -172,6 +184,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pages", default="live,lecture,compare")
     parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="plays per page; figures are medians, it/s also as a range")
     parser.add_argument("--baseline", metavar="REV",
                         help="also measure the app at this git revision, in the same run")
     args = parser.parse_args()
@@ -179,20 +193,24 @@ def main() -> None:
     unknown = set(pages) - set(PAGES)
     if unknown:
         parser.error(f"unknown pages {sorted(unknown)}; choose from {', '.join(PAGES)}")
-    results = {"now": run_all(ROOT, pages, args.seconds)}
+    if args.repeat < 1:
+        parser.error("--repeat: at least 1")
+    results = {"now": run_all(ROOT, pages, args.seconds, args.repeat)}
     if args.baseline:
         old = checkout(args.baseline)
         try:
-            results[args.baseline] = run_all(old, pages, args.seconds)
+            results[args.baseline] = run_all(old, pages, args.seconds, args.repeat)
         finally:
             shutil.rmtree(old, ignore_errors=True)
-    print(f"{'page':<9}{'run':<10}{'frames/s':>10}{'it/s per run':>14}{'blank':>9}"
-          f"{'after Pause':>13}{'setting ms':>12}{'target':>18}")
+    print(f"{'page':<9}{'run':<10}{'frames/s':>10}{'it/s per run':>14}{'(range)':>11}"
+          f"{'blank':>8}{'after Pause':>13}{'setting ms':>12}{'target':>18}")
     for name in pages:
         target_fps, target_its = PAGES[name][2]
         for run, by_page in results.items():
             r = by_page[name]
-            print(f"{name:<9}{run:<10}{r['fps']:>10.1f}{r['its']:>14.0f}{r['blank']:>8.1%}"
+            spread = f"{r['its_low']:.0f}-{r['its_high']:.0f}"
+            print(f"{name:<9}{run:<10}{r['fps']:>10.1f}{r['its']:>14.0f}{spread:>11}"
+                  f"{r['blank']:>8.1%}"
                   f"{r['after_pause']:>4} f, {r['pause_ms']:>4.0f} ms{r['setting_ms']:>12.0f}"
                   f"{f'>= {target_fps:g} f/s, {target_its:g} it/s':>24}")
         if args.baseline:
