@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from gan_core import scenarios
+from gan_core import scenarios, tuning
 from gan_core.metrics import HOPPING
 
 RECORD_EVERY = 50
@@ -32,6 +32,10 @@ class Run:
     iterations: np.ndarray
     records: list            # metrics dict of each record (500 view samples), in order
     fake: list               # each record's generated view samples
+    fake_avg: list           # ...and the averaged G's (generator averaging on), else Nones
+    records_avg: list        # the averaged G's metrics at each record ({} without averaging)
+    view_box: tuple          # the plot's (xmin, xmax, ymin, ymax)
+    centers: np.ndarray      # the data's modes (the 2D Dirac-GAN: its one point)
     history: dict            # training history arrays (d_loss, g_grad_norm, d_real, ...)
     final: dict              # final_metrics: 2,500 fresh samples
     events: list
@@ -61,6 +65,30 @@ class Run:
     def hops(self) -> int:
         return sum(e["kind"] == HOPPING for e in self.events)
 
+    def distance(self, start: int = 0, averaged: bool = False) -> np.ndarray:
+        """How far the mean of each record's view samples (the averaged G's) is from the
+        data's first mode (the 2D Dirac-GAN's point), from iteration `start` on."""
+        fakes = self.fake_avg if averaged else self.fake
+        return np.array([float(np.linalg.norm(f.mean(0) - self.centers[0]))
+                         for i, f in zip(self.iterations, fakes) if i >= start])
+
+    def off_plot(self, start: int = 0) -> np.ndarray:
+        """Share of each record's view samples outside the plot, from iteration `start` on."""
+        x0, x1, y0, y1 = self.view_box
+        return np.array([float(np.mean((f[:, 0] < x0) | (f[:, 0] > x1) | (f[:, 1] < y0)
+                                       | (f[:, 1] > y1)))
+                         for i, f in zip(self.iterations, self.fake) if i >= start])
+
+    def on_data_from(self) -> float:
+        """The first recorded iteration from which every badge is partial or converged
+        (inf: not by the end)."""
+        its = [i for i, v in zip(self.iterations, self.verdicts())
+               if v not in ("partial", "converged")]
+        if not its:
+            return float(self.iterations[0])
+        later = self.iterations[self.iterations > its[-1]]
+        return float(later[0]) if len(later) else float("inf")
+
 
 def play(name, seed: int, steps: int | None = None) -> dict[str, Run]:
     """{label: Run} of scenario `name` (or a Scenario) at `seed`, trained for `steps`
@@ -78,6 +106,8 @@ def _run(member) -> Run:
     recs = member.records
     return Run(iterations=np.array([r.iteration for r in recs]),
                records=[r.metrics for r in recs], fake=[r.fake for r in recs],
+               fake_avg=[r.fake_avg for r in recs], records_avg=[r.metrics_avg for r in recs],
+               view_box=tuple(member.data.view_box), centers=np.asarray(member.data.centers),
                history=member.history.as_arrays(), final=member.final_metrics(w1_samples=500),
                events=member.events(), critic_grad=float(grad.norm(dim=1).mean()),
                surface_spread=float(np.subtract(*np.percentile(surface, [95, 5]))),
@@ -326,6 +356,7 @@ def main(argv=None) -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[101, 102, 103, 104, 105])
     parser.add_argument("--steps", type=int, default=None)
     args = parser.parse_args(argv)
+    tuning.for_training()          # as the tests and the app train (one torch thread)
     for name in args.names:
         start = time.perf_counter()
         results = {seed: check(name, play(name, seed, args.steps)) for seed in args.seeds}
