@@ -338,11 +338,144 @@ def _r1():
             ("R1: D -> 1/2 on real and fake alike", half)]
 
 
-# The six problem scenarios; the cure scenarios (issue 13) are measured in
-# tests/test_cure_scenarios.py.
+# ---------------------------------------------------------------------- the cures
+def _unrolled():
+    plain, unrolled = "plain GAN", "unrolled, 5 steps"
+
+    def gathers(r):
+        s = share(r[plain].verdicts(200), lambda v: v == "mode collapse")
+        return s >= 2 / 3, fmt("collapsed share from it 200", s)
+
+    def hops(r):
+        n = r[plain].hops()
+        return n >= 2, fmt("hops", n)
+
+    def spreads(r):
+        run = r[unrolled]
+        first = next((i for i, m in zip(run.iterations, run.records)
+                      if m["modes_covered"] == 8), float("inf"))
+        return first <= 100, fmt("first 8 modes at", first)
+
+    def thinly(r):
+        run = r[unrolled]
+        early = [v for i, v in zip(run.iterations, run.verdicts()) if 0 < i <= 100]
+        return all(v == "off the data" for v in early), fmt("badges to it 100", early)
+
+    def gathered(r):
+        run = r[unrolled]
+        late, modes = run.verdicts(350), run.series("modes_covered", 350)
+        return (all(v in ("partial", "converged") for v in late) and modes.min() >= 7,
+                fmt("badges from it 350", late, "min modes", modes.min()))
+
+    def never_collapses(r):
+        n = sum(v == "mode collapse" for v in r[unrolled].verdicts())
+        return n == 0, fmt("collapsed records", n)
+
+    return [("plain: the samples gather on one mode (mode collapse at 2/3 of the records "
+             "from it 200)", gathers),
+            ("plain: ...and hop (2+ mode hopping events)", hops),
+            ("unroll 5: all 8 modes within ~100 iterations", spreads),
+            ("unroll 5: thinly at first (badge off the data to it 100)", thinly),
+            ("unroll 5: gathered on the modes by ~350 (partial or converged, 7+ modes, at "
+             "every record from it 350)", gathered),
+            ("unroll 5: never badged mode collapse", never_collapses)]
+
+
+def _flies_off(label):
+    def check(r):
+        out = r[label].off_plot(100)
+        return out.min() >= 0.95, fmt("least share off the plot from it 100", out.min())
+    return check
+
+
+def _lands(label):
+    def check(r):
+        d = r[label].distance(100)
+        return d.max() <= 0.05, fmt("farthest mean from the point from it 100", d.max())
+    return check
+
+
+def _gathers(label):
+    def check(r):
+        v = r[label].final["verdict"]
+        return v == "converged", fmt("final", v, "on the data from", r[label].on_data_from())
+    return check
+
+
+def _extragradient():
+    return [("simultaneous: the samples fly off the plot and never come back (95%+ off from "
+             "it 100)", _flies_off("simultaneous")),
+            ("extragradient: on the point within ~100 iterations and stays (mean within "
+             "0.05)", _lands("extragradient")),
+            ("extragradient: gathers there (converged at the end)", _gathers("extragradient"))]
+
+
+def _consensus():
+    cons = "consensus, gamma = 0.5"
+    return [("no consensus: the samples fly off the plot and never come back", _flies_off(
+                "simultaneous")),
+            ("gamma 0.5: on the point within ~100 iterations and stays", _lands(cons)),
+            ("gamma 0.5: gathers there (converged at the end)", _gathers(cons))]
+
+
+def _negative_momentum():
+    plus, none, minus = "momentum +0.5", "no momentum", "momentum -0.5"
+
+    def later(r):
+        a, b = (float(r[k].series("high_quality").mean()) for k in (none, minus))
+        return b < a, fmt("mean high quality over the records", a, "vs", b, "on the data from",
+                          r[none].on_data_from(), "vs", r[minus].on_data_from())
+
+    def settles_too(r):
+        v = r[minus].final["verdict"]
+        return v in ("partial", "converged"), fmt("final", v)
+
+    return [("+0.5: the samples fly off the plot and never come back", _flies_off(plus)),
+            ("0: on the point within ~100 iterations and stays", _lands(none)),
+            ("0: gathers there (converged at the end)", _gathers(none)),
+            ("-0.5: on the point within ~100 iterations and stays", _lands(minus)),
+            ("-0.5: on the data at the end (partial or converged)", settles_too),
+            ("-0.5: gathers later than 0 (lower high quality, averaged over the records)",
+             later)]
+
+
+def _generator_averaging():
+    def keeps_moving(r):
+        run = r[""]
+        half = int(run.iterations.max()) // 2
+        off = share(run.verdicts(half), lambda v: v == "off the data")
+        away = float(np.median(run.distance(half)))
+        return off > 0.5 and away >= 0.05, fmt("off the data share 2nd half", off,
+                                                  "median distance", away)
+
+    def averaged_stays(r):
+        run = r[""]
+        half = int(run.iterations.max()) // 2
+        d = run.distance(half, averaged=True)
+        good = share([m for i, m in zip(run.iterations, run.records_avg) if i >= half],
+                     lambda m: m["high_quality"] >= 0.5)
+        return d.max() <= 0.1 and good >= 0.8, fmt("averaged: farthest", d.max(),
+                                                      "on the data share", good)
+
+    def closer(r):
+        run = r[""]
+        half = int(run.iterations.max()) // 2
+        a, g = (float(np.median(run.distance(half, averaged=x))) for x in (True, False))
+        return a < g / 2, fmt("median distance averaged", a, "vs trained", g)
+
+    return [("trained G keeps moving round the point, mostly off the data (2nd half: most "
+             "badges, median mean 0.05+ away)", keeps_moving),
+            ("averaged G stays on it (2nd half: within 0.1, high quality 50%+ at 4/5 of "
+             "the records)", averaged_stays),
+            ("averaged G is much closer to the point than the trained G (< half)", closer)]
+
+
 CLAIMS = {"mode-collapse": _mode_collapse(), "saturation": _saturation(),
           "k-steps": _k_steps(), "learning-rates": _learning_rates(),
-          "wgan-clipping-vs-gp": _wgan(), "r1-regularisation": _r1()}
+          "wgan-clipping-vs-gp": _wgan(), "r1-regularisation": _r1(),
+          "unrolled-gan": _unrolled(), "extragradient": _extragradient(),
+          "consensus": _consensus(), "negative-momentum": _negative_momentum(),
+          "generator-averaging": _generator_averaging()}
 
 
 def check(name: str, runs: dict) -> list[tuple[str, bool, str]]:
