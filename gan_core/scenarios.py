@@ -22,8 +22,10 @@ RING = dict(dataset="ring", std=0.05)
 # The cure scenarios' cycling game: a 2D Dirac-GAN. The data is one point, G and D are tiny
 # tanh networks, so the game has one equilibrium (G on the point, D flat) around which
 # gradient play rotates (Mescheder et al. 2018); the Dirac-GAN page shows the same game in 2
-# parameters.
-POINT = dict(dataset="custom", custom_points=((1.0, 0.5),), std=0.01, latent_dim=1,
+# parameters. The point has std 0.02: a sample within 3 std (0.06) of it is a good sample, so
+# the badge says "converged" once G's samples gather on it (at 0.01 they had to lie within 0.03,
+# and G's spread kept the badge "off the data" long after G had reached the point).
+POINT = dict(dataset="custom", custom_points=((1.0, 0.5),), std=0.02, latent_dim=1,
              g_width=16, g_depth=1, d_width=16, d_depth=1, activation="tanh")
 # ...played as an unconstrained Wasserstein game (clip 10 never binds here) by plain SGD.
 POINT_WGAN = dict(POINT, loss="wgan", clip=10.0, opt_d="sgd", opt_g="sgd", lr_d=0.3, lr_g=0.3,
@@ -231,11 +233,12 @@ _ALL = (
             "al. (2017) let G take its step against the discriminator D *will be* after 5 more "
             "of its own updates, differentiating through those look-ahead steps (D itself is "
             "trained as usual). Crowding one mode now pays nothing, because G sees D punish "
-            "it 5 steps later, so G spreads over the ring. Each iteration costs about 10x "
-            "more: 5 extra D steps with second derivatives."
+            "it 5 steps later, so G spreads over the whole ring at once: all 8 modes, thinly "
+            "at first (the badge reads off the data), then its samples gather on them. The "
+            "price is 5 extra D steps, with second derivatives, for every G step."
         ),
         watch=("Left: all samples on one mode, hopping; right (unroll = 5): all 8 modes within "
-               "~100 iterations, and they stay."),
+               "~100 iterations, thinly at first (off the data), gathered on them by ~350."),
         base=TrainConfig(**RING, loss="nonsaturating", lr_g=5e-3, lr_d=1e-3, k=1, seed=0),
         variants=(("plain GAN", "unroll=0"), ("unrolled, 5 steps", "unroll=5")),
         steps=500,
@@ -247,14 +250,16 @@ _ALL = (
             "A 2D Dirac-GAN: the data is one point and the players are tiny networks in an "
             "unconstrained Wasserstein game, trained by plain SGD with both players stepping "
             "at once. Near the equilibrium the game's gradient field rotates, and a step along "
-            "a rotation always lands a little further out: simultaneous steps spiral away "
-            "(see the Dirac-GAN page). Extragradient (Korpelevich 1976; Gidel et al. 2019) "
-            "first steps to a look-ahead point and then takes the real step from where it "
-            "was, with the gradient found there; that gradient already points inwards, so "
-            "the spiral closes onto the point."
+            "a rotation always lands a little further out; at this step size simultaneous "
+            "steps throw the samples off the plot within a few dozen iterations (the Dirac-GAN "
+            "page shows the spiral itself). Extragradient (Korpelevich 1976; Gidel et al. "
+            "2019) first steps to a look-ahead point and then takes the real step from where "
+            "it was, with the gradient found there; that gradient already points inwards, so "
+            "the samples land on the point and stay."
         ),
-        watch=("Simultaneous: the samples circle the point, then fly off the plot; "
-               "extragradient: they settle on the point within ~100 iterations."),
+        watch=("Simultaneous: the samples fly off the plot and never come back; extragradient: "
+               "they land on the point within ~100 iterations, stay, and gather there "
+               "(converged)."),
         base=TrainConfig(**POINT_WGAN, seed=0),
         variants=(("simultaneous", "updates=simultaneous"),
                   ("extragradient", "updates=extragradient")),
@@ -264,57 +269,61 @@ _ALL = (
         name="consensus",
         title="Consensus optimisation cancels the rotation",
         explanation=(
-            "The same spiralling game as *extragradient*: simultaneous SGD steps on a 2D "
-            "Dirac-GAN fly away from the equilibrium. Mescheder et al. (2017) traced this to "
+            "The same game as *extragradient*: simultaneous SGD steps on a 2D Dirac-GAN throw "
+            "the samples away from the equilibrium. Mescheder et al. (2017) traced this to "
             "the Jacobian's eigenvalues with large imaginary parts (pure rotation) and let "
             "both players also descend gamma/2 times the squared norm of the game's gradient "
             "field. Its gradient pulls both towards points where neither player wants to move, "
             "which turns the rotation into an inward spiral. Same step size, same updates, "
             "only gamma = 0.5 differs."
         ),
-        watch=("Without consensus the samples circle and leave; with gamma = 0.5 they spiral "
-               "onto the point and stay."),
+        watch=("Without consensus the samples fly off the plot and never come back; with "
+               "gamma = 0.5 they land on the point within ~100 iterations, stay, and gather "
+               "there (converged)."),
         base=TrainConfig(**POINT_WGAN, seed=0),
         variants=(("simultaneous", "consensus=0"), ("consensus, gamma = 0.5", "consensus=0.5")),
-        steps=400,
+        steps=600,
     ),
     Scenario(
         name="negative-momentum",
-        title="Momentum in a game: positive hurts, negative helps",
+        title="Momentum in a game: positive momentum throws the players off",
         explanation=(
-            "Heavy-ball momentum speeds up minimisation, but in a game it adds to the "
-            "rotation: Gidel et al. (2019) proved that with alternating updates a *negative* "
-            "momentum (here -0.5) damps the oscillation that positive momentum feeds. All "
-            "three runs train the ring with alternating SGD steps of 0.2 for both players and "
-            "differ only in momentum. With +0.5 D and G keep overshooting each other and D "
-            "separates real from fake far from 1/2; with -0.5 the generated samples jitter "
-            "much less between frames than without momentum."
+            "Heavy-ball momentum speeds up minimisation, but in a game it feeds the rotation "
+            "around the equilibrium. All three runs play the 2D Dirac-GAN of *extragradient* "
+            "with alternating SGD steps of 0.2 and differ only in momentum. With +0.5 each "
+            "player overshoots the other's last move and the samples are thrown off the plot "
+            "within a few dozen iterations; without momentum the alternating steps settle on "
+            "the point. Gidel et al. (2019) proved that on the pure bilinear game, where "
+            "alternating steps circle forever, a *negative* momentum makes them converge (try "
+            "it on the Dirac-GAN page); these small networks already damp the rotation "
+            "themselves, so here -0.5 settles too, but its samples gather on the point later "
+            "than without momentum."
         ),
-        watch=("+0.5: modes lost and D far from 1/2; 0: samples jumping about; -0.5: the "
-               "calmest of the three."),
-        base=TrainConfig(**RING, opt_d="sgd", opt_g="sgd", lr_d=0.2, lr_g=0.2,
-                         updates="alternating", seed=0),
+        watch=("+0.5: the samples fly off the plot and never come back; 0: they settle on the "
+               "point (converged); -0.5: settles too, but gathers later than 0."),
+        base=TrainConfig(**dict(POINT_WGAN, lr_d=0.2, lr_g=0.2, updates="alternating"), seed=0),
         variants=(("momentum +0.5", "momentum=0.5"), ("no momentum", "momentum=0"),
                   ("momentum -0.5", "momentum=-0.5")),
-        steps=400,
+        steps=600,
     ),
     Scenario(
         name="generator-averaging",
         title="Generator averaging smooths an oscillating run",
         explanation=(
-            "Adam with a large step (0.05) on the 2D Dirac-GAN never settles: its normalised "
-            "steps keep G circling the data point. An exponential moving average of G's "
-            "weights (beta = 0.99; Yazici et al. 2019, Gidel et al. 2019) follows the middle "
-            "of that orbit, so the averaged G (blue) sits on the point while the trained G "
-            "(purple) keeps swinging. The average is not trained and does not change training: "
-            "it is a free, better read-out of the same run."
+            "Adam with a large step (0.1) and a short memory of the gradients' scale "
+            "(beta2 = 0.9) never settles on the 2D Dirac-GAN: its normalised steps keep G "
+            "jittering round the data point. An exponential moving average of G's weights "
+            "(beta = 0.99; Yazici et al. 2019, Gidel et al. 2019) follows the middle of that "
+            "motion, so the averaged G (blue) sits on the point while the trained G (purple) "
+            "keeps moving. The average is not trained and does not change training: it is a "
+            "free, better read-out of the same run."
         ),
-        watch=("Purple (the trained G) keeps circling the point; blue (the averaged G) "
-               "stays on it."),
-        base=TrainConfig(**POINT, loss="nonsaturating", lr_d=0.05, lr_g=0.05, batch_size=64,
-                         ema=0.99, seed=0),
+        watch=("Purple (the trained G) keeps jittering round the point, mostly off the data; "
+               "blue (the averaged G) stays on it (its figures are in the status line)."),
+        base=TrainConfig(**POINT, loss="nonsaturating", lr_d=0.1, lr_g=0.1, beta2=0.9,
+                         batch_size=64, ema=0.99, seed=0),
         variants=(),
-        steps=600,
+        steps=800,
     ),
 )
 

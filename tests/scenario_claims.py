@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from gan_core import scenarios
+from gan_core import scenarios, tuning
 from gan_core.metrics import HOPPING
 
 RECORD_EVERY = 50
@@ -32,6 +32,10 @@ class Run:
     iterations: np.ndarray
     records: list            # metrics dict of each record (500 view samples), in order
     fake: list               # each record's generated view samples
+    fake_avg: list           # ...and the averaged G's (generator averaging on), else Nones
+    records_avg: list        # the averaged G's metrics at each record ({} without averaging)
+    view_box: tuple          # the plot's (xmin, xmax, ymin, ymax)
+    centers: np.ndarray      # the data's modes (the 2D Dirac-GAN: its one point)
     history: dict            # training history arrays (d_loss, g_grad_norm, d_real, ...)
     final: dict              # final_metrics: 2,500 fresh samples
     events: list
@@ -61,6 +65,30 @@ class Run:
     def hops(self) -> int:
         return sum(e["kind"] == HOPPING for e in self.events)
 
+    def distance(self, start: int = 0, averaged: bool = False) -> np.ndarray:
+        """How far the mean of each record's view samples (the averaged G's) is from the
+        data's first mode (the 2D Dirac-GAN's point), from iteration `start` on."""
+        fakes = self.fake_avg if averaged else self.fake
+        return np.array([float(np.linalg.norm(f.mean(0) - self.centers[0]))
+                         for i, f in zip(self.iterations, fakes) if i >= start])
+
+    def off_plot(self, start: int = 0) -> np.ndarray:
+        """Share of each record's view samples outside the plot, from iteration `start` on."""
+        x0, x1, y0, y1 = self.view_box
+        return np.array([float(np.mean((f[:, 0] < x0) | (f[:, 0] > x1) | (f[:, 1] < y0)
+                                       | (f[:, 1] > y1)))
+                         for i, f in zip(self.iterations, self.fake) if i >= start])
+
+    def on_data_from(self) -> float:
+        """The first recorded iteration from which every badge is partial or converged
+        (inf: not by the end)."""
+        its = [i for i, v in zip(self.iterations, self.verdicts())
+               if v not in ("partial", "converged")]
+        if not its:
+            return float(self.iterations[0])
+        later = self.iterations[self.iterations > its[-1]]
+        return float(later[0]) if len(later) else float("inf")
+
 
 def play(name, seed: int, steps: int | None = None) -> dict[str, Run]:
     """{label: Run} of scenario `name` (or a Scenario) at `seed`, trained for `steps`
@@ -78,6 +106,8 @@ def _run(member) -> Run:
     recs = member.records
     return Run(iterations=np.array([r.iteration for r in recs]),
                records=[r.metrics for r in recs], fake=[r.fake for r in recs],
+               fake_avg=[r.fake_avg for r in recs], records_avg=[r.metrics_avg for r in recs],
+               view_box=tuple(member.data.view_box), centers=np.asarray(member.data.centers),
                history=member.history.as_arrays(), final=member.final_metrics(w1_samples=500),
                events=member.events(), critic_grad=float(grad.norm(dim=1).mean()),
                surface_spread=float(np.subtract(*np.percentile(surface, [95, 5]))),
@@ -308,11 +338,144 @@ def _r1():
             ("R1: D -> 1/2 on real and fake alike", half)]
 
 
-# The six problem scenarios; the cure scenarios (issue 13) are measured in
-# tests/test_cure_scenarios.py.
+# ---------------------------------------------------------------------- the cures
+def _unrolled():
+    plain, unrolled = "plain GAN", "unrolled, 5 steps"
+
+    def gathers(r):
+        s = share(r[plain].verdicts(200), lambda v: v == "mode collapse")
+        return s >= 2 / 3, fmt("collapsed share from it 200", s)
+
+    def hops(r):
+        n = r[plain].hops()
+        return n >= 2, fmt("hops", n)
+
+    def spreads(r):
+        run = r[unrolled]
+        first = next((i for i, m in zip(run.iterations, run.records)
+                      if m["modes_covered"] == 8), float("inf"))
+        return first <= 100, fmt("first 8 modes at", first)
+
+    def thinly(r):
+        run = r[unrolled]
+        early = [v for i, v in zip(run.iterations, run.verdicts()) if 0 < i <= 100]
+        return all(v == "off the data" for v in early), fmt("badges to it 100", early)
+
+    def gathered(r):
+        run = r[unrolled]
+        late, modes = run.verdicts(350), run.series("modes_covered", 350)
+        return (all(v in ("partial", "converged") for v in late) and modes.min() >= 7,
+                fmt("badges from it 350", late, "min modes", modes.min()))
+
+    def never_collapses(r):
+        n = sum(v == "mode collapse" for v in r[unrolled].verdicts())
+        return n == 0, fmt("collapsed records", n)
+
+    return [("plain: the samples gather on one mode (mode collapse at 2/3 of the records "
+             "from it 200)", gathers),
+            ("plain: ...and hop (2+ mode hopping events)", hops),
+            ("unroll 5: all 8 modes within ~100 iterations", spreads),
+            ("unroll 5: thinly at first (badge off the data to it 100)", thinly),
+            ("unroll 5: gathered on the modes by ~350 (partial or converged, 7+ modes, at "
+             "every record from it 350)", gathered),
+            ("unroll 5: never badged mode collapse", never_collapses)]
+
+
+def _flies_off(label):
+    def check(r):
+        out = r[label].off_plot(100)
+        return out.min() >= 0.95, fmt("least share off the plot from it 100", out.min())
+    return check
+
+
+def _lands(label):
+    def check(r):
+        d = r[label].distance(100)
+        return d.max() <= 0.05, fmt("farthest mean from the point from it 100", d.max())
+    return check
+
+
+def _gathers(label):
+    def check(r):
+        v = r[label].final["verdict"]
+        return v == "converged", fmt("final", v, "on the data from", r[label].on_data_from())
+    return check
+
+
+def _extragradient():
+    return [("simultaneous: the samples fly off the plot and never come back (95%+ off from "
+             "it 100)", _flies_off("simultaneous")),
+            ("extragradient: on the point within ~100 iterations and stays (mean within "
+             "0.05)", _lands("extragradient")),
+            ("extragradient: gathers there (converged at the end)", _gathers("extragradient"))]
+
+
+def _consensus():
+    cons = "consensus, gamma = 0.5"
+    return [("no consensus: the samples fly off the plot and never come back", _flies_off(
+                "simultaneous")),
+            ("gamma 0.5: on the point within ~100 iterations and stays", _lands(cons)),
+            ("gamma 0.5: gathers there (converged at the end)", _gathers(cons))]
+
+
+def _negative_momentum():
+    plus, none, minus = "momentum +0.5", "no momentum", "momentum -0.5"
+
+    def later(r):
+        a, b = (float(r[k].series("high_quality").mean()) for k in (none, minus))
+        return b < a, fmt("mean high quality over the records", a, "vs", b, "on the data from",
+                          r[none].on_data_from(), "vs", r[minus].on_data_from())
+
+    def settles_too(r):
+        v = r[minus].final["verdict"]
+        return v in ("partial", "converged"), fmt("final", v)
+
+    return [("+0.5: the samples fly off the plot and never come back", _flies_off(plus)),
+            ("0: on the point within ~100 iterations and stays", _lands(none)),
+            ("0: gathers there (converged at the end)", _gathers(none)),
+            ("-0.5: on the point within ~100 iterations and stays", _lands(minus)),
+            ("-0.5: on the data at the end (partial or converged)", settles_too),
+            ("-0.5: gathers later than 0 (lower high quality, averaged over the records)",
+             later)]
+
+
+def _generator_averaging():
+    def keeps_moving(r):
+        run = r[""]
+        half = int(run.iterations.max()) // 2
+        off = share(run.verdicts(half), lambda v: v == "off the data")
+        away = float(np.median(run.distance(half)))
+        return off > 0.5 and away >= 0.05, fmt("off the data share 2nd half", off,
+                                                  "median distance", away)
+
+    def averaged_stays(r):
+        run = r[""]
+        half = int(run.iterations.max()) // 2
+        d = run.distance(half, averaged=True)
+        good = share([m for i, m in zip(run.iterations, run.records_avg) if i >= half],
+                     lambda m: m["high_quality"] >= 0.5)
+        return d.max() <= 0.1 and good >= 0.8, fmt("averaged: farthest", d.max(),
+                                                      "on the data share", good)
+
+    def closer(r):
+        run = r[""]
+        half = int(run.iterations.max()) // 2
+        a, g = (float(np.median(run.distance(half, averaged=x))) for x in (True, False))
+        return a < g / 2, fmt("median distance averaged", a, "vs trained", g)
+
+    return [("trained G keeps moving round the point, mostly off the data (2nd half: most "
+             "badges, median mean 0.05+ away)", keeps_moving),
+            ("averaged G stays on it (2nd half: within 0.1, high quality 50%+ at 4/5 of "
+             "the records)", averaged_stays),
+            ("averaged G is much closer to the point than the trained G (< half)", closer)]
+
+
 CLAIMS = {"mode-collapse": _mode_collapse(), "saturation": _saturation(),
           "k-steps": _k_steps(), "learning-rates": _learning_rates(),
-          "wgan-clipping-vs-gp": _wgan(), "r1-regularisation": _r1()}
+          "wgan-clipping-vs-gp": _wgan(), "r1-regularisation": _r1(),
+          "unrolled-gan": _unrolled(), "extragradient": _extragradient(),
+          "consensus": _consensus(), "negative-momentum": _negative_momentum(),
+          "generator-averaging": _generator_averaging()}
 
 
 def check(name: str, runs: dict) -> list[tuple[str, bool, str]]:
@@ -326,6 +489,7 @@ def main(argv=None) -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[101, 102, 103, 104, 105])
     parser.add_argument("--steps", type=int, default=None)
     args = parser.parse_args(argv)
+    tuning.for_training()          # as the tests and the app train (one torch thread)
     for name in args.names:
         start = time.perf_counter()
         results = {seed: check(name, play(name, seed, args.steps)) for seed in args.seeds}
