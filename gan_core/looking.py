@@ -76,7 +76,7 @@ class Looking:
         fake_t = self.G(self.view_z[:n_samples]).detach()
         xs, ys, surface = self._surface(grid)
         return self.snapshot_of(fake_t, self._push(fake_t), xs, ys, surface,
-                                self._manifold(manifold), w1_samples)
+                                self.manifold_points(manifold), w1_samples)
 
     def snapshot_of(self, fake_t: torch.Tensor, push: np.ndarray, xs: np.ndarray,
                     ys: np.ndarray, surface: np.ndarray, manifold: np.ndarray | None,
@@ -131,7 +131,9 @@ class Looking:
         (grad,) = torch.autograd.grad(per_sample, x)
         return (-grad).numpy()
 
-    def _manifold(self, n: int) -> np.ndarray | None:
+    def manifold_points(self, n: int) -> np.ndarray | None:
+        """G's image of an n x n grid of latent codes, (n, n, 2); None when the latent has no
+        such grid (models.latent_grid)."""
         z = latent_grid(self.config, n)
         if z is None:
             return None

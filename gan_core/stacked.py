@@ -259,7 +259,7 @@ class Stack:
             with torch.no_grad():
                 warped = self.G(torch.stack(lattices)).numpy().reshape(self.K, -1, manifold, 2)
         else:
-            warped = [m._manifold(manifold) for m in members]
+            warped = [m.manifold_points(manifold) for m in members]
         return [m.snapshot_of(fake[i], (-grad[i]).numpy(), xs[i].numpy(), ys[i].numpy(),
                               surface[i].numpy(), warped[i], w1_samples)
                 for i, m in enumerate(members)]

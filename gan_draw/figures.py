@@ -95,17 +95,16 @@ def main_spec(snap: "Snapshot", layers=LAYERS, *, title: str | None = None, heig
 
     `layers` is any subset of LAYERS. `zmin`/`zmax` fix the colour range of a critic/score
     surface (the compare view passes one shared range); a probability surface is always [0, 1].
-    `light` draws the samples, push arrows and latent grid as one SVG path each (layout
-    shapes, with legend-only traces for their keys) instead of traces of hundreds of
-    elements: the browser player redraws them every frame, and one path costs a fraction of
-    500 markers (measured ~4x faster per frame in headless chromium). Its dots are zero-length
-    subpaths, drawn round by the player's CSS (explorer/player/player.css); exports keep
-    traces. WebGL was slower still: without a GPU, the browser reads every WebGL frame back.
-    `light` also paints D's surface as a picture (a layout image, its colour bar kept by a
-    trace of no points): any heatmap trace makes every Plotly.react a full replot (calc, axes,
-    legend: ~25 ms per frame in headless chromium, even when nothing changed), while a new
-    image, paths and title redraw in ~10 ms. The picture has no hover values, so a figure
-    drawn once (a paused moment) keeps the heatmap: `picture=False`.
+    `light` is the browser player's form. Playing (`picture`, the default), D's surface,
+    boundary, samples, push arrows and latent grid become canvas items (`fig["canvas"]`, see
+    _as_canvas) that the player paints over the plot area, with legend-only traces for their
+    keys and a trace of no points for the colour bar: plotly then redraws only the title,
+    while any heatmap or changed trace makes every Plotly.react a full replot (~25 ms per
+    figure in headless chromium). Drawn once (a paused moment, `picture=False`), the figure
+    keeps the heatmap and its hover values and draws the other layers as one SVG path each
+    (layout shapes; dots as zero-length subpaths, round by explorer/player/player.css).
+    Exports keep traces. WebGL was slower still: without a GPU, the browser reads every WebGL
+    frame back.
     """
     layers = set(layers)
     unknown = layers - set(LAYERS)
@@ -231,13 +230,10 @@ def _as_canvas(data: list[dict]) -> tuple[list[dict], list[dict]]:
             if trace["showscale"]:       # else nothing: a range that changes would be a change
                 kept.append(_colorbar_key(trace))
         elif kind == "contour":
-            color = trace.get("colorscale", [[0, CONTOUR_COLOR]])[0][1]
-            lines = contour_lines(trace["x"], trace["y"], trace["z"], trace["contours"]["start"])
-            if lines:
-                nan = np.full((1, 2), np.nan)
+            color, xy = _boundary(trace)
+            if xy is not None:
                 items.append(dict(kind="lines", color=color, width=trace["line"]["width"],
-                                  dash=trace["line"]["dash"], xy=np.concatenate(
-                                      [part for line in lines for part in (line, nan)])))
+                                  dash=trace["line"]["dash"], xy=xy))
             kept.append(_contour_key(trace["name"], color, trace["line"], trace["meta"]))
         elif kind in ("scatter", "scattergl"):
             xy = np.stack([np.asarray(trace["x"], dtype=float),
@@ -300,15 +296,22 @@ def surface_rgba(z, zmin: float, zmax: float, colorscale) -> np.ndarray:
     return image
 
 
-def _contour_as_shape(trace: dict, decimals: int, shapes: list) -> dict:
-    """The decision boundary, computed here (gan_draw.contour) and added to `shapes` as one
-    dashed path; returns its legend-only trace."""
-    level = trace["contours"]["start"]
+def _boundary(trace: dict) -> tuple[str, np.ndarray | None]:
+    """A contour trace's colour and its line, computed here (gan_draw.contour), as one (n, 2)
+    array with a NaN row after each polyline; None when the surface never crosses the level."""
     color = trace.get("colorscale", [[0, CONTOUR_COLOR]])[0][1]
-    lines = contour_lines(trace["x"], trace["y"], trace["z"], level)
-    if lines:
-        nan = np.full((1, 2), np.nan)
-        joined = np.concatenate([part for line in lines for part in (line, nan)])
+    lines = contour_lines(trace["x"], trace["y"], trace["z"], trace["contours"]["start"])
+    if not lines:
+        return color, None
+    nan = np.full((1, 2), np.nan)
+    return color, np.concatenate([part for line in lines for part in (line, nan)])
+
+
+def _contour_as_shape(trace: dict, decimals: int, shapes: list) -> dict:
+    """The decision boundary added to `shapes` as one dashed path; returns its legend-only
+    trace."""
+    color, joined = _boundary(trace)
+    if joined is not None:
         shapes.append(dict(type="path", path=_polyline_path(joined[:, 0], joined[:, 1],
                                                              decimals),
                            xref="x", yref="y", layer="above", line=dict(

@@ -13,10 +13,11 @@ figure dicts gan_draw.figures builds, so the streamed picture is exactly the sti
 - `figure_diff(fig, template)`: per trace (matched by its `meta` layer name, else by position)
   the attributes that differ from the template's; per layout key, the new value (None where the
   template had a key the figure dropped); the figure's canvas layers (gan_draw.figures,
-  `light`), whole, when they differ (None: the figure has none). `apply_diff(template, diff)` is the inverse, written
-  the way player.js does it, and `from_wire` decodes specs back to arrays: together they are
-  the round trip the tests check. An array sent twice in a frame is sent once (`ref`); in a
-  layout list (shapes), an item unchanged from the template is sent as its index.
+  `light`) when they differ (None: the figure has none). `apply_diff(template, diff)` is the
+  inverse, written the way player.js does it, and `from_wire` decodes specs back to arrays:
+  together they are the round trip the tests check. An array sent twice in a frame is sent once
+  (`ref`); in a layout list (shapes) and in the canvas layers, an item unchanged from the
+  template is sent as its index.
 - `chart_append(...)`: the new points of line charts since the last frame, so side charts
   grow by appending instead of being rebuilt.
 """
@@ -174,6 +175,11 @@ def _list_diff(items: list, old: list) -> dict:
                       for i, item in enumerate(items)]}
 
 
+def _expand(diff: dict, old: list) -> list:
+    """The list a _list_diff describes: its indices are the template's items."""
+    return [old[v] if isinstance(v, int) else v for v in diff["items"]]
+
+
 def _shared(data: list) -> list:
     """An array sent twice in one frame (the contour's z is the surface's) is sent once: the
     second place holds {"ref": [trace position, attribute]}."""
@@ -201,13 +207,12 @@ def apply_diff(template: dict, diff: dict) -> dict:
     layout = dict(template.get("layout", {}))
     for key, value in diff.get("layout", {}).items():
         if isinstance(value, dict) and set(value) == {"items"}:
-            value = [template["layout"][key][v] if isinstance(v, int) else v
-                     for v in value["items"]]
+            value = _expand(value, template["layout"][key])
         layout[key] = value
     fig = {"data": data, "layout": {k: v for k, v in layout.items() if v is not None}}
     canvas = diff["canvas"] if "canvas" in diff else template.get("canvas")
-    if isinstance(canvas, dict):             # a list diff: unchanged items are indices
-        canvas = [template["canvas"][v] if isinstance(v, int) else v for v in canvas["items"]]
+    if isinstance(canvas, dict):
+        canvas = _expand(canvas, template["canvas"])
     if canvas is not None:
         fig["canvas"] = canvas
     return fig

@@ -53,14 +53,6 @@ def standalone(config, steps, record_every=NEVER) -> Trainer:
     return t
 
 
-@pytest.fixture
-def float64():
-    old = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    yield
-    torch.set_default_dtype(old)
-
-
 # ---------------------------------------------------------------------------- fairness
 def test_variants_start_from_the_same_weights_and_see_the_same_batches(monkeypatch):
     variants = [{"loss": "minimax"}, {"loss": "wgan"}, {"loss": "hinge", "lr_d": 4e-3}]

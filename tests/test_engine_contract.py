@@ -98,14 +98,6 @@ def _params(trainer) -> list[torch.Tensor]:
                                                         trainer.D.parameters())]
 
 
-@pytest.fixture
-def float64():
-    old = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    yield
-    torch.set_default_dtype(old)
-
-
 @pytest.mark.parametrize("name, case", ALL_CASES,
                          ids=[f"{n}:{','.join(f'{k}={v}' for k, v in c.items())}"[:60]
                               for n, c in ALL_CASES])

@@ -369,17 +369,23 @@ function applyDiff(template, diff) {
     }
   }
   let canvas = "canvas" in diff ? diff.canvas : template.canvas;
-  if (canvas && Array.isArray(canvas.items)) {      // unchanged items come as indices
-    canvas = canvas.items.map((item) => (typeof item === "number" ? template.canvas[item] : item));
-  }
+  if (isListDiff(canvas)) canvas = expandList(canvas, template.canvas);
   const layout = Object.assign({}, template.layout, diff.layout || {});
   for (const [k, v] of Object.entries(layout)) {
     if (v === null) delete layout[k];
-    else if (v && typeof v === "object" && Array.isArray(v.items)) {     // a list diff
-      layout[k] = v.items.map((item) => (typeof item === "number" ? template.layout[k][item] : item));
-    }
+    else if (isListDiff(v)) layout[k] = expandList(v, template.layout[k]);
   }
   return { data, layout, canvas };
+}
+
+// A list diff (gan_draw/frames.py _list_diff): items unchanged from the template's come as
+// their index.
+function isListDiff(value) {
+  return Boolean(value && typeof value === "object" && Array.isArray(value.items));
+}
+
+function expandList(diff, old) {
+  return diff.items.map((item) => (typeof item === "number" ? old[item] : item));
 }
 
 // ------------------------------------------------------------------ the canvas layers
@@ -492,8 +498,7 @@ function titleText(layout) {
 
 function renumberTitle(div, diff) {
   const keys = Object.keys(diff.layout || {});
-  if (keys.length !== 1 || keys[0] !== "title" || !diff.layout.title
-      || !(diff.data || []).every(([index, attrs]) => index >= 0 && !Object.keys(attrs).length)) {
+  if (keys.length !== 1 || keys[0] !== "title" || !diff.layout.title || !sameTraces(diff)) {
     return false;
   }
   const before = div._gxTitle || "", after = titleText(diff.layout);
@@ -514,9 +519,12 @@ function renumberTitle(div, diff) {
   return true;
 }
 
+function sameTraces(diff) {
+  return (diff.data || []).every(([index, attrs]) => index >= 0 && !Object.keys(attrs).length);
+}
+
 function unchanged(diff) {
-  return !Object.keys(diff.layout || {}).length
-    && (diff.data || []).every(([index, attrs]) => index >= 0 && !Object.keys(attrs).length);
+  return !Object.keys(diff.layout || {}).length && sameTraces(diff);
 }
 
 function fixSize(div, layout) {
