@@ -85,6 +85,7 @@ class Playback:
     notice: tuple = ("", "")             # (kind "info"/"error", text), shown once
     replay: int | None = None            # the iteration the timeline shows, None: now
     room: int | None = None              # px the browser has below the player's top
+    controls: tuple = ()                 # the keys of the page's playback bar (playback.bar)
     stream: Stream | None = field(default=None, repr=False)
     shown: tuple | None = field(default=None, repr=False)
 
@@ -168,12 +169,18 @@ class Playback:
         if self.playing:
             self.stream.play()
 
+    def _controls_now(self) -> tuple:
+        return tuple(st.session_state.get(k) for k in self.controls)
+
     def player(self, key: str | None = None) -> None:
         """The fragment holding the player: the browser reruns it to ask for frames."""
         key = key or f"{self.prefix}_player"
+        seen = self._controls_now()          # the playback bar as this run of the page drew it
 
         @st.fragment(run_every=BACKSTOP_S if self.playing else None)
         def area():
+            if self._controls_now() != seen:
+                self._missed_control()
             ack = (st.session_state.get(key) or {}).get("ack") or {}
             room = ack.get("room")
             if isinstance(room, int) and (self.room is None or abs(room - self.room) > 40):
@@ -202,3 +209,16 @@ class Playback:
             _mount(key=key, data=data, on_ack_change=_ignore, height="content")
 
         area()
+
+    def _missed_control(self) -> None:
+        """A click on the playback bar that reached only a rerun of the player's fragment.
+
+        The browser can send a widget change together with the player's report, as one rerun
+        of the fragment alone: the widget's new value (and its callback) is then in the
+        session, but the page around the player is not redrawn, and Pause would not pause (the
+        runs went on training while the bar showed Pause). So the fragment compares the bar
+        with what the page last drew and, when it moved, pauses if asked to and reruns the page.
+        """
+        if self.controls and st.session_state.get(self.controls[0]) == "pause":
+            self.pause()
+        st.rerun()
