@@ -35,6 +35,7 @@ from torch import nn
 
 from . import game_updates as gu
 from .metrics import mode_statistics
+from .settings import one_of
 
 EVAL_SAMPLES = 2500
 
@@ -108,11 +109,8 @@ REPRODUCTIONS: dict[str, Reproduction] = {r.name: r for r in (
 
 
 def get(name: str) -> Reproduction:
-    try:
-        return REPRODUCTIONS[name]
-    except (KeyError, TypeError):
-        raise ValueError(f"unknown reproduction {name!r}; choose one of: "
-                         f"{', '.join(REPRODUCTIONS)}") from None
+    """The reproduction called `name`; ValueError listing the known names otherwise."""
+    return one_of(REPRODUCTIONS, name, "reproduction")
 
 
 # ---------------------------------------------------------------------- data

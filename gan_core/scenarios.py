@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .config import TrainConfig
-from .settings import parse_overrides
+from .settings import one_of, parse_overrides
 
 RING = dict(dataset="ring", std=0.05)
 # The cure scenarios' cycling game: a 2D Dirac-GAN. The data is one point, G and D are tiny
@@ -87,11 +87,7 @@ def group(scenario: Scenario, seed: int | None = None, record_every: int = 100):
 
 def get(name: str) -> Scenario:
     """The scenario called `name`; ValueError listing the known names otherwise."""
-    try:
-        return SCENARIOS[name]
-    except (KeyError, TypeError):
-        raise ValueError(f"unknown scenario {name!r}; choose one of: "
-                         f"{', '.join(SCENARIOS)}") from None
+    return one_of(SCENARIOS, name, "scenario")
 
 
 _ALL = (

@@ -158,3 +158,11 @@ def _show(value) -> str:
     if isinstance(value, tuple):
         return f"{len(value)} points"
     return str(value)
+
+
+def one_of(table: dict, name, what: str):
+    """table[name], or ValueError naming `what` was asked for and the names there are."""
+    try:
+        return table[name]
+    except (KeyError, TypeError):
+        raise ValueError(f"unknown {what} {name!r}; choose one of: {', '.join(table)}") from None

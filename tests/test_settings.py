@@ -89,3 +89,16 @@ def test_scenarios_are_written_in_the_language():
     assert describe({"lr_d": 4e-3, "spectral_norm": True}) == "lr_d=0.004, spectral_norm=true"
     assert parse_overrides(describe({"lr_d": 4e-3, "k": 5})) == {"lr_d": 4e-3, "k": 5}
     assert TrainConfig().replace(**parse_overrides("loss=hinge, r1=1")).r1 == 1.0
+
+
+@pytest.mark.parametrize("module, what", [("scenarios", "scenario"),
+                                          ("reproduce", "reproduction")])
+def test_an_unknown_name_is_refused_with_the_known_ones(module, what):
+    import importlib
+    mod = importlib.import_module(f"gan_core.{module}")
+    table = mod.SCENARIOS if module == "scenarios" else mod.REPRODUCTIONS
+    first = next(iter(table))
+    assert mod.get(first) is table[first]
+    for bad in ("nope", None, ["a list"]):
+        with pytest.raises(ValueError, match=f"unknown {what} .*choose one of: {first}"):
+            mod.get(bad)
