@@ -38,8 +38,6 @@ def bar(pb: Playback, *, on_reset, on_step=None, single: bool = False, on_new_se
         format_func=labels.get, label_visibility="collapsed", width="stretch",
         on_change=_play_changed, args=(pb,))
     pb.play = st.session_state[f"{prefix}_playback"]
-    pb.controls = (f"{prefix}_playback", f"{prefix}_step", f"{prefix}_step_d", f"{prefix}_step_g",
-                   f"{prefix}_reset", f"{prefix}_seed")
     step = on_step or (lambda kind: _step(pb, kind))
     cols[1].button("Step", key=f"{prefix}_step", on_click=step, args=("iteration",),
                    icon=":material/skip_next:", width="stretch",

@@ -85,7 +85,6 @@ class Playback:
     notice: tuple = ("", "")             # (kind "info"/"error", text), shown once
     replay: int | None = None            # the iteration the timeline shows, None: now
     room: int | None = None              # px the browser has below the player's top
-    controls: tuple = ()                 # the keys of the page's playback bar (playback.bar)
     stream: Stream | None = field(default=None, repr=False)
     shown: tuple | None = field(default=None, repr=False)
 
@@ -169,18 +168,15 @@ class Playback:
         if self.playing:
             self.stream.play()
 
-    def _controls_now(self) -> tuple:
-        return tuple(st.session_state.get(k) for k in self.controls)
-
     def player(self, key: str | None = None) -> None:
         """The fragment holding the player: the browser reruns it to ask for frames."""
         key = key or f"{self.prefix}_player"
-        seen = self._controls_now()          # the playback bar as this run of the page drew it
+        seen = _widget_values()              # the page's widgets as this run drew them
 
         @st.fragment(run_every=BACKSTOP_S if self.playing else None)
         def area():
-            if self._controls_now() != seen:
-                self._missed_control()
+            if _moved(seen):
+                self._missed_change()
             ack = (st.session_state.get(key) or {}).get("ack") or {}
             room = ack.get("room")
             if isinstance(room, int) and (self.room is None or abs(room - self.room) > 40):
@@ -210,15 +206,38 @@ class Playback:
 
         area()
 
-    def _missed_control(self) -> None:
-        """A click on the playback bar that reached only a rerun of the player's fragment.
+    def _missed_change(self) -> None:
+        """A change of the page's widgets that reached only a rerun of the player's fragment.
 
-        The browser can send a widget change together with the player's report, as one rerun
-        of the fragment alone: the widget's new value (and its callback) is then in the
-        session, but the page around the player is not redrawn, and Pause would not pause (the
-        runs went on training while the bar showed Pause). So the fragment compares the bar
-        with what the page last drew and, when it moved, pauses if asked to and reruns the page.
+        The browser sends a widget change that meets the player's report (a click on Pause, a
+        loss picked in the sidebar) in one rerun of the fragment alone: the widget's new value
+        (and its callback) is then in the session, but the page around the player is not
+        redrawn, so Pause did not pause (the runs trained on under "Pause") and a new setting
+        waited for the next click. So the fragment compares the widgets with what the page
+        last drew and, when one moved, pauses if Pause was chosen and reruns the whole page.
         """
-        if self.controls and st.session_state.get(self.controls[0]) == "pause":
+        if st.session_state.get(f"{self.prefix}_playback") == "pause":
             self.pause()
         st.rerun()
+
+
+PLAIN = (str, int, float, bool, type(None), list, tuple)
+
+
+def _widget_values() -> dict:
+    """The session's plain values: those of the widgets (and any other plain entry)."""
+    return {k: v for k, v in st.session_state.items() if isinstance(v, PLAIN)}
+
+
+def _moved(seen: dict) -> bool:
+    """A value of `seen` that is different now. A key that is gone is not a change: Streamlit
+    drops the state of widgets that the last run did not draw, after the run."""
+    now = _widget_values()
+    return any(k in now and _differs(now[k], v) for k, v in seen.items())
+
+
+def _differs(a, b) -> bool:
+    try:
+        return bool(a != b)
+    except (TypeError, ValueError):      # e.g. lists of arrays: not a widget's value
+        return False

@@ -1,17 +1,18 @@
-"""A click on the playback bar that the browser sends together with the player's progress
-report still acts on the whole page.
+"""A click on the page (the playback bar, a setting in the sidebar) that the browser sends
+together with the player's progress report still acts on the whole page.
 
 The frame player reports what it has drawn several times a second; each report reruns the
 player's fragment. When a click on Pause or Step is sent in the same task as a report, the
 browser sends both in one rerun of that fragment alone, and before the fix the Pause was lost
 there: the runs went on training while the bar showed Pause (1 in ~10 Pause clicks during play
-on Compare). Here the click and a report are made in one task on purpose, so that case is hit
+on Compare), and a loss picked in the sidebar waited for the next click to take effect. Here the click and a report are made in one task on purpose, so that case is hit
 every time rather than by chance."""
 from __future__ import annotations
 
 import time
 
-from .conftest import no_exception, player_iteration, playback, wait_for, wait_idle, wait_stable
+from .conftest import (figure_titles, no_exception, player_iteration, playback, wait_for,
+                       wait_idle, wait_stable)
 
 # Click the bar's button `label` and make every player on the page report at once.
 CLICK_WITH_REPORT = """([prefix, label]) => {
@@ -21,6 +22,18 @@ CLICK_WITH_REPORT = """([prefix, label]) => {
   if (!button) return 0;
   const players = Array.from(window.__ganExplorerPlayers.values());
   button.click();
+  players.forEach((p) => p.ack(true));
+  return players.length;
+}"""
+
+
+# Pick `option` in the open list of a selectbox and make every player report at once.
+PICK_WITH_REPORT = """([option]) => {
+  const item = Array.from(document.querySelectorAll("[role='option']"))
+      .find((o) => o.textContent.trim() === option);
+  if (!item) return 0;
+  const players = Array.from(window.__ganExplorerPlayers.values());
+  item.click();
   players.forEach((p) => p.ack(true));
   return players.length;
 }"""
@@ -53,11 +66,29 @@ def test_pause_and_step_sent_with_a_report_act_on_the_page(page):
     wait_for(lambda: player_iteration(page) > paused_at, 30, "the run to play again")
     time.sleep(1.0)
     click_with_report(page, "live", "Step")       # Step pauses, then adds one iteration
-    stepped_at = stopped_within(page, 2.0)
     wait_idle(page)
-    # the page was redrawn paused: Play (not shown selected any more) starts the run again
+    stepped_at = wait_stable(lambda: player_iteration(page), quiet=1.0, timeout=15)
+    # the page was redrawn paused: Play (not shown selected any more) starts the run again;
+    # without the page's rerun the bar still showed Play chosen, and a click on it did nothing
     playback(page, "live", "Play").click()
     wait_for(lambda: player_iteration(page) > stepped_at, 30, "Play after the Step to play")
+    playback(page, "live", "Pause").click()
+    wait_idle(page)
+    no_exception(page)
+
+
+def test_a_setting_picked_with_a_report_applies_while_playing(page):
+    page.wait_for_selector(".gx-player .js-plotly-plot")
+    playback(page, "live", "Play").click()
+    wait_for(lambda: player_iteration(page) > 0, 30, "the run to play")
+    for loss in ("hinge", "lsgan"):
+        time.sleep(1.0)
+        page.locator(".st-key-cfg_loss input[role='combobox']").click()
+        page.wait_for_selector("[role='option']")
+        assert page.evaluate(PICK_WITH_REPORT, [loss]) > 0, f"no option {loss} or no player"
+        wait_for(lambda: any(f" · {loss}" in t for t in figure_titles(page)), 5,
+                 f"the main figure to show the {loss} loss while playing")
+        assert player_iteration(page) > 0
     playback(page, "live", "Pause").click()
     wait_idle(page)
     no_exception(page)
