@@ -5,8 +5,9 @@ The frame player reports what it has drawn several times a second; each report r
 player's fragment. When a click on Pause or Step is sent in the same task as a report, the
 browser sends both in one rerun of that fragment alone, and before the fix the Pause was lost
 there: the runs went on training while the bar showed Pause (1 in ~10 Pause clicks during play
-on Compare), and a loss picked in the sidebar waited for the next click to take effect. Here the click and a report are made in one task on purpose, so that case is hit
-every time rather than by chance."""
+on Compare), and a loss picked in the sidebar waited for the next click to take effect. Here
+the click and a report are made in one task on purpose, so that case is hit every time rather
+than by chance."""
 from __future__ import annotations
 
 import time
@@ -14,33 +15,28 @@ import time
 from .conftest import (figure_titles, no_exception, player_iteration, playback, wait_for,
                        wait_idle, wait_stable)
 
-# Click the bar's button `label` and make every player on the page report at once.
-CLICK_WITH_REPORT = """([prefix, label]) => {
-  const button = Array.from(document.querySelectorAll(`.st-key-${prefix}_playback button,
-                                                       .st-key-${prefix}_step button`))
-      .find((b) => b.textContent.includes(label));
-  if (!button) return 0;
+# Click the element of `selector` whose text is `text` (or, not `exact`, contains it) and make
+# every player on the page report in the same task.
+CLICK_WITH_REPORT = """([selector, text, exact]) => {
+  const target = Array.from(document.querySelectorAll(selector)).find((e) =>
+    (exact ? e.textContent.trim() === text : e.textContent.includes(text)));
+  if (!target) return 0;
   const players = Array.from(window.__ganExplorerPlayers.values());
-  button.click();
+  target.click();
   players.forEach((p) => p.ack(true));
   return players.length;
 }"""
 
 
-# Pick `option` in the open list of a selectbox and make every player report at once.
-PICK_WITH_REPORT = """([option]) => {
-  const item = Array.from(document.querySelectorAll("[role='option']"))
-      .find((o) => o.textContent.trim() === option);
-  if (!item) return 0;
-  const players = Array.from(window.__ganExplorerPlayers.values());
-  item.click();
-  players.forEach((p) => p.ack(true));
-  return players.length;
-}"""
+def click_with_report(page, selector: str, text: str, exact: bool = False) -> None:
+    assert page.evaluate(CLICK_WITH_REPORT, [selector, text, exact]) > 0, \
+        f"no {text!r} in {selector} or no player"
 
 
-def click_with_report(page, prefix: str, label: str) -> None:
-    assert page.evaluate(CLICK_WITH_REPORT, [prefix, label]) > 0, f"no {label} or no player"
+def press_with_report(page, prefix: str, label: str) -> None:
+    """The playback bar's button `label` (Pause, Step), clicked with a report."""
+    click_with_report(page, f".st-key-{prefix}_playback button, .st-key-{prefix}_step button",
+                      label)
 
 
 def stopped_within(page, seconds: float) -> int:
@@ -56,7 +52,7 @@ def test_pause_and_step_sent_with_a_report_act_on_the_page(page):
         playback(page, "live", "Play").click()
         wait_for(lambda: player_iteration(page) > 0, 30, "the run to play")
         time.sleep(1.0)
-        click_with_report(page, "live", "Pause")
+        press_with_report(page, "live", "Pause")
         paused_at = stopped_within(page, 2.0)
         time.sleep(1.0)
         assert player_iteration(page) == paused_at, f"Pause {attempt + 1} did not hold"
@@ -65,7 +61,7 @@ def test_pause_and_step_sent_with_a_report_act_on_the_page(page):
     playback(page, "live", "Play").click()
     wait_for(lambda: player_iteration(page) > paused_at, 30, "the run to play again")
     time.sleep(1.0)
-    click_with_report(page, "live", "Step")       # Step pauses, then adds one iteration
+    press_with_report(page, "live", "Step")       # Step pauses, then adds one iteration
     wait_idle(page)
     stepped_at = wait_stable(lambda: player_iteration(page), quiet=1.0, timeout=15)
     # the page was redrawn paused: Play (not shown selected any more) starts the run again;
@@ -85,7 +81,7 @@ def test_a_setting_picked_with_a_report_applies_while_playing(page):
         time.sleep(1.0)
         page.locator(".st-key-cfg_loss input[role='combobox']").click()
         page.wait_for_selector("[role='option']")
-        assert page.evaluate(PICK_WITH_REPORT, [loss]) > 0, f"no option {loss} or no player"
+        click_with_report(page, "[role='option']", loss, exact=True)
         wait_for(lambda: any(f" · {loss}" in t for t in figure_titles(page)), 5,
                  f"the main figure to show the {loss} loss while playing")
         assert player_iteration(page) > 0
